@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Two uses:
+#   make KDIR=<a 7.3+ ppc64le kernel build tree> [ARCH=powerpc CROSS_COMPILE=...]
+#       builds tocpatch.ko, the samples and the selftest modules (Kbuild).
+#   make demo | make check | make host-test | make kernels | make clean
+#       the developer entry points: the test bed does all the set-up itself
+#       (testbed/, cache in $TOCPATCH_CACHE, default ~/.cache/tocpatch).
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+# Boot the guest, load tocpatch and a sample patch, show it working.
+demo:
+	testbed/demo.sh
+
+# Everything: host tests, then guest tests on both ftrace flavours.
+check:
+	testbed/check.sh
+
+host-test:
+	testbed/host-test.sh
+
+kernels:
+	testbed/setup.sh
+	testbed/build-kernel.sh mprofile
+	testbed/build-kernel.sh ool
+
+clean: modules_clean
+	cargo clean
+
+.PHONY: modules modules_clean demo check host-test kernels clean

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rust side of the assembly shims in `arch_powerpc_asm/`.
+//!
+//! The shims are leaf routines of `tocpatch.ko` itself; this file declares
+//! them, wraps them in safe functions where their contract allows, and
+//! checks at load time that the assembly and Rust agree on the layouts they
+//! share.
+
+use kernel::{bindings, prelude::*};
+
+use crate::logic::insn::{classify, CallKind};
+
+extern "C" {
+    fn tocpatch_current_toc() -> u64;
+    fn tocpatch_regs_toc(regs: *const bindings::pt_regs) -> u64;
+}
+
+/// The TOC pointer (r2) of this module, as the assembly sees it.
+pub(crate) fn current_toc() -> u64 {
+    // SAFETY: `tocpatch_current_toc` only copies r2 into r3; it reads and
+    // writes no memory and clobbers nothing the ABI says is preserved.
+    unsafe { tocpatch_current_toc() }
+}
+
+/// The r2 saved in `regs`, read by the assembly through asm-offsets.
+pub(crate) fn regs_toc(regs: &bindings::pt_regs) -> u64 {
+    // SAFETY: `regs` is a valid reference for the whole call and the shim
+    // only loads `regs->gpr[2]` from it.
+    unsafe { tocpatch_regs_toc(regs) }
+}
+
+/// Checks the shims against facts known on the Rust side: our TOC is a real
+/// one (even, non-zero) and the kernel's asm-offsets agree with bindgen's
+/// `pt_regs` layout. A failure means the module was built wrongly.
+pub(crate) fn self_test() -> Result {
+    let toc = current_toc();
+    if toc == 0 || classify(toc) != CallKind::Local {
+        pr_err!("self-test: module TOC {:#x} is not a real TOC\n", toc);
+        return Err(EINVAL);
+    }
+    // SAFETY: `pt_regs` is plain old data; all-zero is a valid value.
+    let mut regs: bindings::pt_regs = unsafe { core::mem::zeroed() };
+    let probe = (toc ^ 0x5a5a_0000) as usize;
+    // SAFETY: writing the `gpr` array of the anonymous user_pt_regs view of
+    // a local, zeroed `pt_regs`; every bit pattern is valid for it.
+    unsafe { regs.__bindgen_anon_1.__bindgen_anon_1.gpr[2] = probe };
+    let seen = regs_toc(&regs);
+    if seen != probe as u64 {
+        pr_err!(
+            "self-test: asm-offsets GPR2 disagrees with bindgen pt_regs ({:#x} != {:#x})\n",
+            seen,
+            probe
+        );
+        return Err(EINVAL);
+    }
+    Ok(())
+}

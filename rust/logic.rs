@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The engine's pure logic: no kernel types, so that the same files are
+//! built into `tocpatch.ko` and tested on the host by `cargo test` (the host
+//! crate root is `rust/logic/lib.rs`, which lists the same modules).
+
+// The items are `pub` for the host library; inside the module they are
+// crate-internal, which is what `unreachable_pub` would have us spell.
+#![allow(unreachable_pub)]
+// Parts of the logic are used only once the engine's later stages are in;
+// the host tests cover them meanwhile.
+#![allow(dead_code)]
+
+pub(crate) mod insn;

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ppc64 (ELFv2) instruction decode and encode for global entry prologues,
+//! and the odd-TOC marker computed from them.
+//!
+//! A function's global entry computes the TOC pointer r2 from r12 (which
+//! holds the global entry address). Two forms are recognised, each in the
+//! first two instruction words of the function; anything else is reported
+//! as [`GlobalEntry::Unknown`] and gets no marker (its calls count as local,
+//! the safe side):
+//!
+//! * [`GlobalEntry::TocRelative`]: `addis r2,r12,hi` then `addi r2,r2,lo`,
+//!   so r2 = r12 + (hi << 16) + lo. GCC and rustc emit it for the small and
+//!   medium code models (vmlinux, Rust code).
+//! * [`GlobalEntry::TocLoad`]: `ld r2,disp(r12)` then `add r2,r2,r12`, so
+//!   r2 = r12 + *(r12 + disp), where the 8-byte word at `disp` (GCC: -8)
+//!   before the function holds `.TOC. - func`. GCC emits it for the large
+//!   code model, which powerpc uses for every C module.
+//!
+//! The marker makes the global entry compute `TOC + delta` with `delta`
+//! = +1 or -1, an odd value no real TOC has (the TOC base is .got + 0x8000
+//! and .got is 8-byte aligned). It is one naturally aligned store, so a CPU
+//! sees either the old or the new prologue, never a mix:
+//!
+//! * TOC-relative: the `addi` word gets `lo + 1` (or `lo - 1` when `lo` is
+//!   `i16::MAX`, so that the `addis` half never has to change).
+//! * TOC-load: the 8-byte offset word gets `+ 1`; no instruction changes.
+//!
+//! Nothing here touches memory: the caller reads the words, asks for a
+//! marker, writes it with its own text-patching path and keeps the
+//! [`Marker`] to restore the original bytes.
+
+/// Primary opcode field (bits 0..5 in ISA numbering, 26..31 here).
+const fn opcode(insn: u32) -> u32 {
+    insn >> 26
+}
+
+/// RT (or RS) field.
+const fn rt(insn: u32) -> u32 {
+    (insn >> 21) & 0x1f
+}
+
+/// RA field.
+const fn ra(insn: u32) -> u32 {
+    (insn >> 16) & 0x1f
+}
+
+/// RB field.
+const fn rb(insn: u32) -> u32 {
+    (insn >> 11) & 0x1f
+}
+
+const OP_ADDI: u32 = 14;
+const OP_ADDIS: u32 = 15;
+const OP_LD: u32 = 58;
+const OP_X: u32 = 31;
+/// Extended opcode of `add` (XO-form, OE = 0).
+const XO_ADD: u32 = 266;
+
+/// The TOC pointer register.
+pub const R2: u32 = 2;
+/// The register holding a global entry's own address on entry.
+pub const R12: u32 = 12;
+
+/// Encodes a D-form instruction `op rt, ra, imm`.
+pub const fn encode_d(op: u32, rt: u32, ra: u32, imm: i16) -> u32 {
+    (op << 26) | (rt << 21) | (ra << 16) | (imm as u16 as u32)
+}
+
+/// Encodes `addis rt, ra, imm`.
+pub const fn addis(rt: u32, ra: u32, imm: i16) -> u32 {
+    encode_d(OP_ADDIS, rt, ra, imm)
+}
+
+/// Encodes `addi rt, ra, imm`.
+pub const fn addi(rt: u32, ra: u32, imm: i16) -> u32 {
+    encode_d(OP_ADDI, rt, ra, imm)
+}
+
+/// Encodes `ld rt, ds(ra)`; `ds` must be a multiple of 4.
+pub const fn ld(rt: u32, ra: u32, ds: i16) -> u32 {
+    (OP_LD << 26) | (rt << 21) | (ra << 16) | ((ds as u16 as u32) & 0xfffc)
+}
+
+/// Encodes `add rt, ra, rb`.
+pub const fn add(rt: u32, ra: u32, rb: u32) -> u32 {
+    (OP_X << 26) | (rt << 21) | (ra << 16) | (rb << 11) | (XO_ADD << 1)
+}
+
+/// The global entry prologue of a function, decoded from its first two
+/// instruction words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobalEntry {
+    /// `addis r2,r12,hi ; addi r2,r2,lo`.
+    TocRelative {
+        /// Immediate of the `addis`.
+        hi: i16,
+        /// Immediate of the `addi`.
+        lo: i16,
+    },
+    /// `ld r2,disp(r12) ; add r2,r2,r12`.
+    TocLoad {
+        /// Byte displacement from the global entry of the TOC offset word.
+        disp: i16,
+    },
+    /// No TOC setup that we recognise: no marker, calls count as local.
+    Unknown,
+}
+
+impl GlobalEntry {
+    /// Decodes the first two instruction words of a function.
+    pub const fn decode(first: u32, second: u32) -> Self {
+        if opcode(first) == OP_ADDIS
+            && rt(first) == R2
+            && ra(first) == R12
+            && opcode(second) == OP_ADDI
+            && rt(second) == R2
+            && ra(second) == R2
+        {
+            return GlobalEntry::TocRelative {
+                hi: first as u16 as i16,
+                lo: second as u16 as i16,
+            };
+        }
+        // DS-form: the low two bits are the extended opcode, 0 for `ld`.
+        if opcode(first) == OP_LD
+            && first & 3 == 0
+            && rt(first) == R2
+            && ra(first) == R12
+            && second == add(R2, R2, R12)
+        {
+            // The word must be 8-byte aligned relative to the (4-byte
+            // aligned) function for the one-store guarantee; GCC uses -8.
+            let disp = first as u16 as i16;
+            if disp % 8 == 0 {
+                return GlobalEntry::TocLoad { disp };
+            }
+        }
+        GlobalEntry::Unknown
+    }
+
+    /// Byte offset of the local entry point from the global entry point.
+    /// Both recognised forms are two instructions long.
+    pub const fn local_entry_offset(&self) -> Option<u32> {
+        match self {
+            GlobalEntry::TocRelative { .. } | GlobalEntry::TocLoad { .. } => Some(8),
+            GlobalEntry::Unknown => None,
+        }
+    }
+
+    /// The r2 this prologue computes for global entry address `r12`, given
+    /// the 8-byte word it loads (ignored for [`GlobalEntry::TocRelative`]).
+    pub const fn toc(&self, r12: u64, loaded: u64) -> Option<u64> {
+        match *self {
+            GlobalEntry::TocRelative { hi, lo } => Some(
+                r12.wrapping_add(((hi as i64) << 16) as u64)
+                    .wrapping_add(lo as i64 as u64),
+            ),
+            GlobalEntry::TocLoad { .. } => Some(r12.wrapping_add(loaded)),
+            GlobalEntry::Unknown => None,
+        }
+    }
+}
+
+/// Size of the word a [`Marker`] rewrites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Width {
+    /// One instruction word.
+    Word,
+    /// One doubleword (a TOC offset stored before the function).
+    Doubleword,
+}
+
+/// One store that turns a prologue's TOC odd, and the value to undo it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Marker {
+    /// Byte offset from the global entry of the rewritten word.
+    pub offset: i32,
+    /// Size of the rewritten word.
+    pub width: Width,
+    /// The original contents (to check before writing and to restore).
+    pub old: u64,
+    /// The marked contents.
+    pub new: u64,
+    /// What the marked prologue adds to the real TOC: +1 or -1.
+    pub delta: i64,
+}
+
+impl Marker {
+    /// Computes the marker for a decoded prologue. `first`/`second` are the
+    /// two instruction words, `loaded` the TOC offset word for
+    /// [`GlobalEntry::TocLoad`]. Returns `None` when there is no TOC setup to
+    /// mark.
+    pub fn for_prologue(entry: GlobalEntry, second: u32, loaded: u64) -> Option<Self> {
+        match entry {
+            GlobalEntry::TocRelative { lo, .. } => {
+                let (new_lo, delta) = if lo == i16::MAX {
+                    (lo - 1, -1)
+                } else {
+                    (lo + 1, 1)
+                };
+                let new = (second & 0xffff_0000) | (new_lo as u16 as u32);
+                Some(Marker {
+                    offset: 4,
+                    width: Width::Word,
+                    old: second as u64,
+                    new: new as u64,
+                    delta,
+                })
+            }
+            GlobalEntry::TocLoad { disp } => Some(Marker {
+                offset: disp as i32,
+                width: Width::Doubleword,
+                old: loaded,
+                new: loaded.wrapping_add(1),
+                delta: 1,
+            }),
+            GlobalEntry::Unknown => None,
+        }
+    }
+}
+
+/// How a call reached a patched function, judged by the r2 it arrived with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// Through the local entry: r2 is the caller's (and the target's) TOC,
+    /// and the caller will not restore it after the call.
+    Local,
+    /// Through the marked global entry: r2 is odd; the caller restores its
+    /// own r2 from its TOC save slot after the call.
+    Global,
+}
+
+/// Classifies the r2 a call arrived with at the ftrace hook.
+pub const fn classify(r2: u64) -> CallKind {
+    if r2 & 1 != 0 {
+        CallKind::Global
+    } else {
+        CallKind::Local
+    }
+}
+
+/// The real TOC for an r2 computed by a prologue marked with `delta`.
+pub const fn repair_toc(r2: u64, delta: i64) -> u64 {
+    r2.wrapping_sub(delta as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Words taken from `objdump -d` of the 7.3 ppc64le vmlinux and of a GCC
+    // 12 module object (cmdline_proc_show and a -mcmodel=large function).
+    const VMLINUX_ADDIS: u32 = 0x3c4c_0162; // addis r2,r12,354
+    const VMLINUX_ADDI: u32 = 0x3842_a300; // addi r2,r2,-23808
+    const MODULE_LD: u32 = 0xe84c_fff8; // ld r2,-8(r12)
+    const MODULE_ADD: u32 = 0x7c42_6214; // add r2,r2,r12
+
+    #[test]
+    fn encoders_match_known_words() {
+        assert_eq!(addis(R2, R12, 354), VMLINUX_ADDIS);
+        assert_eq!(addi(R2, R2, -23808), VMLINUX_ADDI);
+        assert_eq!(ld(R2, R12, -8), MODULE_LD);
+        assert_eq!(add(R2, R2, R12), MODULE_ADD);
+    }
+
+    #[test]
+    fn decodes_toc_relative() {
+        let e = GlobalEntry::decode(VMLINUX_ADDIS, VMLINUX_ADDI);
+        assert_eq!(
+            e,
+            GlobalEntry::TocRelative {
+                hi: 354,
+                lo: -23808
+            }
+        );
+        assert_eq!(e.local_entry_offset(), Some(8));
+        let f = 0xc000_0000_0050_0000u64;
+        assert_eq!(e.toc(f, 0), Some(f + (354 << 16) - 23808));
+    }
+
+    #[test]
+    fn decodes_toc_load() {
+        let e = GlobalEntry::decode(MODULE_LD, MODULE_ADD);
+        assert_eq!(e, GlobalEntry::TocLoad { disp: -8 });
+        assert_eq!(e.toc(0x1000, 0x8000), Some(0x9000));
+    }
+
+    #[test]
+    fn rejects_other_prologues() {
+        let nop = 0x6000_0000;
+        let mflr_r0 = 0x7c08_02a6;
+        assert_eq!(GlobalEntry::decode(nop, nop), GlobalEntry::Unknown);
+        assert_eq!(GlobalEntry::decode(mflr_r0, nop), GlobalEntry::Unknown);
+        // lis r2 (addis r2,0) is not r12-relative.
+        assert_eq!(
+            GlobalEntry::decode(addis(R2, 0, 1), VMLINUX_ADDI),
+            GlobalEntry::Unknown
+        );
+        // Wrong target registers.
+        assert_eq!(
+            GlobalEntry::decode(addis(3, R12, 1), addi(3, 3, 1)),
+            GlobalEntry::Unknown
+        );
+        assert_eq!(
+            GlobalEntry::decode(VMLINUX_ADDIS, addi(R2, 3, 4)),
+            GlobalEntry::Unknown
+        );
+        // ldu (DS extended opcode 1) and a misaligned offset word.
+        assert_eq!(
+            GlobalEntry::decode(MODULE_LD | 1, MODULE_ADD),
+            GlobalEntry::Unknown
+        );
+        assert_eq!(
+            GlobalEntry::decode(ld(R2, R12, -12), MODULE_ADD),
+            GlobalEntry::Unknown
+        );
+        assert_eq!(
+            GlobalEntry::decode(MODULE_LD, add(R2, R2, 11)),
+            GlobalEntry::Unknown
+        );
+        assert_eq!(GlobalEntry::Unknown.local_entry_offset(), None);
+    }
+
+    /// Every marker yields an odd r2 and repairs back to the real TOC.
+    fn check_marker(entry: GlobalEntry, second: u32, loaded: u64, r12: u64) {
+        let m = Marker::for_prologue(entry, second, loaded).unwrap();
+        let real = entry.toc(r12, loaded).unwrap();
+        assert_eq!(real & 1, 0, "test TOC must be even");
+        let marked = match m.width {
+            Width::Word => {
+                let hi_word = match entry {
+                    GlobalEntry::TocRelative { hi, .. } => addis(R2, R12, hi),
+                    _ => unreachable!(),
+                };
+                GlobalEntry::decode(hi_word, m.new as u32)
+                    .toc(r12, loaded)
+                    .unwrap()
+            }
+            Width::Doubleword => entry.toc(r12, m.new).unwrap(),
+        };
+        assert_eq!(classify(marked), CallKind::Global);
+        assert_eq!(classify(real), CallKind::Local);
+        assert_eq!(repair_toc(marked, m.delta), real);
+        assert_ne!(m.old, m.new);
+    }
+
+    #[test]
+    fn toc_relative_marker() {
+        let e = GlobalEntry::decode(VMLINUX_ADDIS, VMLINUX_ADDI);
+        let m = Marker::for_prologue(e, VMLINUX_ADDI, 0).unwrap();
+        assert_eq!(m.offset, 4);
+        assert_eq!(m.width, Width::Word);
+        assert_eq!(m.old, VMLINUX_ADDI as u64);
+        assert_eq!(m.new, addi(R2, R2, -23807) as u64);
+        assert_eq!(m.delta, 1);
+        check_marker(e, VMLINUX_ADDI, 0, 0xc000_0000_0050_0000);
+    }
+
+    #[test]
+    fn toc_relative_marker_at_immediate_limit() {
+        let second = addi(R2, R2, i16::MAX);
+        let e = GlobalEntry::decode(addis(R2, R12, 3), second);
+        let m = Marker::for_prologue(e, second, 0).unwrap();
+        assert_eq!(m.delta, -1);
+        assert_eq!(m.new, addi(R2, R2, i16::MAX - 1) as u64);
+        check_marker(e, second, 0, 0xc000_0000_0000_0001);
+        // The other end of the range needs no special case.
+        let second = addi(R2, R2, i16::MIN);
+        let e = GlobalEntry::decode(addis(R2, R12, 3), second);
+        check_marker(e, second, 0, 0xc000_0000_0000_8000);
+    }
+
+    #[test]
+    fn toc_load_marker() {
+        let e = GlobalEntry::decode(MODULE_LD, MODULE_ADD);
+        let loaded = 0x0000_0000_0001_7f00u64;
+        let m = Marker::for_prologue(e, MODULE_ADD, loaded).unwrap();
+        assert_eq!(m.offset, -8);
+        assert_eq!(m.width, Width::Doubleword);
+        assert_eq!((m.old, m.new, m.delta), (loaded, loaded + 1, 1));
+        check_marker(e, MODULE_ADD, loaded, 0xc008_0000_0012_3400);
+        // A negative offset (TOC below the function) works the same way.
+        check_marker(e, MODULE_ADD, (-0x4000i64) as u64, 0xc008_0000_0012_3400);
+    }
+
+    #[test]
+    fn no_marker_without_toc_setup() {
+        assert_eq!(Marker::for_prologue(GlobalEntry::Unknown, 0, 0), None);
+    }
+
+    #[test]
+    fn classification() {
+        assert_eq!(classify(0xc000_0000_0123_4500), CallKind::Local);
+        assert_eq!(classify(0xc000_0000_0123_4501), CallKind::Global);
+        assert_eq!(repair_toc(0xc000_0000_0123_4501, 1), 0xc000_0000_0123_4500);
+        assert_eq!(repair_toc(0xc000_0000_0123_44ff, -1), 0xc000_0000_0123_4500);
+    }
+}

@@ -1,0 +1,89 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers of the tocpatch selftests (the role upstream's
+# tools/testing/selftests/livepatch/functions.sh plays): TAP output,
+# module loading, kernel log checks. Sourced by each test-*.sh; POSIX sh,
+# so that busybox runs it in the guest.
+
+MODDIR=${TOCPATCH_MODDIR:-/tocpatch/modules}
+__tap_n=0
+__tap_fail=0
+
+# tap_plan N: start a TAP stream of N tests.
+tap_plan() {
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+tap_ok() {
+	__tap_n=$((__tap_n + 1))
+	echo "ok $__tap_n - $*"
+}
+
+tap_not_ok() {
+	__tap_n=$((__tap_n + 1))
+	__tap_fail=$((__tap_fail + 1))
+	echo "not ok $__tap_n - $*"
+}
+
+tap_skip() {
+	__tap_n=$((__tap_n + 1))
+	echo "ok $__tap_n - $1 # SKIP $2"
+}
+
+# tap_check NAME COMMAND...: one test that passes when COMMAND succeeds.
+tap_check() {
+	name=$1
+	shift
+	if "$@"; then tap_ok "$name"; else tap_not_ok "$name"; fi
+}
+
+# diag TEXT: a TAP comment line.
+diag() {
+	echo "# $*"
+}
+
+# tap_done: exit with the stream's verdict.
+tap_done() {
+	exit $((__tap_fail != 0))
+}
+
+# Kernel log handling: each test looks only at what its own steps logged.
+log_mark() {
+	__log_mark=$(dmesg | wc -l)
+}
+
+# log_since: the kernel log lines since the last log_mark.
+log_since() {
+	dmesg | tail -n +$((__log_mark + 1))
+}
+
+# log_has PATTERN: the log since the mark has a line matching PATTERN (ERE).
+log_has() {
+	log_since | grep -qE "$1"
+}
+
+# load_mod NAME [PARAMS]: insmod MODDIR/NAME.ko; prints insmod's error.
+load_mod() {
+	m=$1
+	shift
+	insmod "$MODDIR/$m.ko" "$@" 2>&1
+}
+
+unload_mod() {
+	rmmod "$1" 2>&1
+}
+
+mod_loaded() {
+	grep -q "^$1 " /proc/modules
+}
+
+mod_absent() {
+	! mod_loaded "$1"
+}
+
+# mod_refcnt NAME: the module's reference count.
+mod_refcnt() {
+	cat "/sys/module/$1/refcnt"
+}

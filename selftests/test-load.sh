@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# tocpatch.ko itself: it loads, its Rust code calls the assembly shims and
+# checks them (module TOC, asm-offsets against bindgen's pt_regs), it
+# unloads and loads again, and the kernel log stays clean.
+
+. "$(dirname "$0")/lib.sh"
+
+tap_plan 7
+
+log_mark
+out=$(load_mod tocpatch)
+tap_check "insmod tocpatch.ko succeeds${out:+ ($out)}" [ -z "$out" ]
+tap_check "tocpatch is listed in /proc/modules" mod_loaded tocpatch
+tap_check "asm self-test passed at load" \
+	log_has '^(\[[ 0-9.]+\] )?tocpatch: loaded: asm self-test passed, module TOC 0x[0-9a-f]*[02468ace]$'
+out=$(unload_mod tocpatch)
+tap_check "rmmod tocpatch succeeds${out:+ ($out)}" [ -z "$out" ]
+tap_check "tocpatch is gone from /proc/modules" mod_absent tocpatch
+tap_check "unload was logged" log_has 'tocpatch: unloaded$'
+
+# A second cycle: nothing left behind by the first one gets in the way.
+out=$(load_mod tocpatch; unload_mod tocpatch)
+tap_check "second load/unload cycle is clean${out:+ ($out)}" [ -z "$out" ]
+
+tap_done

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test guest and judge the run:
+#   run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t TIMEOUT]
+#                [-a EXTRA_CMDLINE] [-q]
+# The full console goes to LOG; the host shows boot progress, TAP results
+# and kernel problems as they appear (everything with -v). Exit status 0
+# when the guest finished, every TAP test passed and the kernel log shows no
+# WARN, BUG, oops, lockdep or list-corruption report. The last line printed
+# is "guest: N passed, N failed, N skipped".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+smp=2 mem=1G timeout=600 extra="" verbose=0 kernel="" initrd="" logf=""
+while getopts "k:i:l:s:m:t:a:v" o; do
+	case "$o" in
+	k) kernel=$OPTARG ;; i) initrd=$OPTARG ;; l) logf=$OPTARG ;;
+	s) smp=$OPTARG ;; m) mem=$OPTARG ;; t) timeout=$OPTARG ;;
+	a) extra=$OPTARG ;; v) verbose=1 ;;
+	*) die "usage: run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t SECONDS] [-a CMDLINE] [-v]" ;;
+	esac
+done
+[ -f "$kernel" ] && [ -f "$initrd" ] && [ -n "$logf" ] || die "run-guest.sh needs -k VMLINUX -i INITRD -l LOG"
+command -v qemu-system-ppc64 >/dev/null || die "qemu-system-ppc64 missing: run testbed/setup.sh"
+
+# Kernel log lines that fail a run whatever the tests said.
+PROBLEMS='cut here ---|WARNING: .* at |WARNING: CPU:|BUG:|Oops|Kernel panic|Unable to handle kernel|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|list_add corruption|list_del corruption|soft lockup|self-detected stall|blocked for more than|Bad page|refcount_t:|UBSAN|general protection'
+
+log "guest: booting $(basename "$kernel"), $smp cpus, $mem (console log: $logf)"
+start=$(date +%s.%N)
+filter='^(ok |not ok |TAP version|1\.\.|# )|tocpatch-guest:|tocpatch|'"$PROBLEMS"
+[ $verbose = 1 ] && filter='.'
+set +e
+timeout --foreground -k 5 "$timeout" \
+	qemu-system-ppc64 -M pseries,x-vof=on -cpu power9 -accel tcg,thread=multi \
+		-smp "$smp" -m "$mem" -nographic -vga none -nodefaults \
+		-chardev stdio,id=con,mux=off,signal=off -device spapr-vty,chardev=con \
+		-no-reboot -kernel "$kernel" -initrd "$initrd" \
+		-append "console=hvc0 panic=-1 loglevel=8 $extra" </dev/null 2>&1 |
+	tr -d '\r' | tee "$logf" | grep --line-buffered -E "$filter" | sed -u 's/^/  | /'
+rc=${PIPESTATUS[0]}
+set -e
+secs=$(echo "$(date +%s.%N) - $start" | bc)
+
+fail=0
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	log "guest: timed out after ${timeout}s"
+	fail=1
+elif ! grep -q '^tocpatch-guest: done' "$logf"; then
+	log "guest: did not finish (qemu exit $rc)"
+	fail=1
+fi
+ns=$(grep -cE '^ok [0-9]+.*# SKIP' "$logf" || true)
+nf=$(grep -cE '^not ok [0-9]+' "$logf" || true)
+np=$(grep -E '^ok [0-9]+' "$logf" | grep -vc '# SKIP' || true)
+# Linux 7.3.4 on pseries (TCG) WARNs once during console_init, before
+# /init: a timer interrupt replayed by arch_local_irq_restore() reaches
+# lockdep_hardirqs_on_prepare() while lockdep still counts a hardirq
+# context, and lockdep switches itself off (debug_locks=0). It is not ours
+# and happens before any of our code can run; it is reported, not failed.
+# Every other problem line, and any line at all after /init starts, fails.
+KNOWN_BOOT_WARN='WARNING: kernel/locking/lockdep.c:[0-9]+ at lockdep_hardirqs_on_prepare'
+preinit=$(sed '/^tocpatch-guest: up/,$d' "$logf")
+postinit=$(sed -n '/^tocpatch-guest: up/,$p' "$logf")
+probs=$( { grep -E "$PROBLEMS" <<<"$preinit" | grep -vE "$KNOWN_BOOT_WARN|cut here ---" ;
+	   grep -E "$PROBLEMS" <<<"$postinit"; } || true)
+if grep -qE "$KNOWN_BOOT_WARN" <<<"$preinit"; then
+	log "guest: known 7.3.4 boot-time lockdep WARN seen (lockdep is off for this run)"
+fi
+if [ -n "$probs" ]; then
+	log "guest: the kernel log reports $(wc -l <<<"$probs") problem line(s):"
+	head -n 10 <<<"$probs" >&2
+	fail=1
+fi
+boot=$(sed -n 's/^tocpatch-guest: up \([0-9.]*\)s.*/\1/p' "$logf" | head -n1)
+log "guest: ran ${secs%.*}s (kernel reached /init at ${boot:-?}s uptime)"
+[ "$nf" = 0 ] || fail=1
+[ "$np" != 0 ] || { log "guest: no test ran"; fail=1; }
+echo "guest: $np passed, $nf failed, $ns skipped"
+exit $fail
