@@ -1,25 +1,58 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tocpatch: assembly shims called from the Rust engine.
+ * tocpatch: the call classification shim and load-time self-test helpers,
+ * called from the Rust engine.
  *
  * These are leaf routines with no TOC setup of their own: they are only
- * called from within tocpatch.ko (local calls, r2 = our TOC) and never
- * touch memory other than what their arguments name. ELFv2 ABI: arguments
- * in r3..r10, result in r3, r0 and r3..r12 volatile, LR/r1/r2 preserved.
+ * called from within tocpatch.ko (local calls, r2 = our TOC) and touch no
+ * memory other than what their arguments name. ELFv2 ABI: arguments in
+ * r3..r10, result in r3, r0 and r3..r12 and cr0 volatile, LR/r1/r2 kept.
  */
 #include <linux/linkage.h>
 #include <asm/ppc_asm.h>
-#include <asm/asm-offsets.h>
 #include <tocpatch-asm-offsets.h>
 
 	.text
+
+/*
+ * unsigned long tocpatch_classify_call(struct pt_regs *regs, long delta)
+ *
+ * Called from the ftrace callback for a patched function B. The ftrace
+ * caller (ftrace_regs_caller in arch/powerpc/kernel/trace/ftrace_entry.S)
+ * built one frame holding both pt_regs and, at STK_GOT, the r2 that B was
+ * running with when it reached the ftrace call; that slot is what the
+ * ftrace caller loads r2 from on its way out.
+ *
+ * B's global entry prologue carries the odd-TOC marker: entered through
+ * it, B computed TOC + delta, an odd value. Entered through its local
+ * entry, r2 is the caller's own TOC, which is B's TOC, and even.
+ *
+ * In:  r3 = regs, the pt_regs of that frame (frame r1 + STACK_INT_FRAME_REGS)
+ *      r4 = delta of B's marker (0 if B has none)
+ * Out: r3 = the real TOC, with bit 0 set for a global call (odd r2 seen)
+ *      For a global call, the TOC at STK_GOT and regs->gpr[2] are repaired
+ *      (TOC + delta - delta), so that whatever runs next, the original B or
+ *      the entry trampoline, starts with a valid r2.
+ * Clobbers r0, r5, r7, cr0.
+ */
+SYM_FUNC_START(tocpatch_classify_call)
+	mr	r7, r3
+	subi	r5, r7, TP_STACK_INT_FRAME_REGS	/* the ftrace frame's r1 */
+	ld	r3, STK_GOT(r5)			/* r2 as B had it */
+	andi.	r0, r3, 1
+	beqlr					/* even: a local call */
+	subf	r3, r4, r3			/* odd: undo the marker */
+	std	r3, STK_GOT(r5)
+	std	r3, TP_REGS_GPR2(r7)
+	ori	r3, r3, 1
+	blr
+SYM_FUNC_END(tocpatch_classify_call)
 
 /*
  * unsigned long tocpatch_current_toc(void)
  *
  * In:  r2 = caller's TOC (tocpatch.ko's, as every caller is in the module)
  * Out: r3 = r2
- * Clobbers nothing else.
  */
 SYM_FUNC_START(tocpatch_current_toc)
 	mr	r3, r2

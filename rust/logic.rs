@@ -12,3 +12,4 @@
 #![allow(dead_code)]
 
 pub(crate) mod insn;
+pub(crate) mod shadow;

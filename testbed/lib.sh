@@ -59,7 +59,7 @@ apt_private() {
 flavour_cc() {
 	case "$1" in
 	mprofile|livepatch) echo "/usr/bin/${CROSS}gcc" ;;
-	ool) echo "$GCC14_DIR/usr/bin/${CROSS}gcc-14" ;;
+	ool) echo "$GCC14_DIR/bin/${CROSS}gcc" ;;
 	*) die "unknown kernel flavour '$1' (mprofile, ool or livepatch)" ;;
 	esac
 }

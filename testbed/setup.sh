@@ -134,7 +134,8 @@ gcc-14-powerpc64le-linux-gnu-base libgcc-14-dev-ppc64el-cross libc6 libgcc-s1
 libstdc++6 libgmp10 libisl23 libmpc3 libmpfr6 libzstd1 zlib1g"
 
 setup_gcc14() {
-	local stamp="$GCC14_DIR/.ready-$(echo "$GCC14_PKGS" | sha256sum | cut -c1-8)"
+	# Keyed by the package list and this procedure, so a change redoes it.
+	local stamp="$GCC14_DIR/.ready-$( { echo "$GCC14_PKGS"; declare -f setup_gcc14; } | sha256sum | cut -c1-8)"
 	[ -f "$stamp" ] && return
 	apt_private_update "$APT_TRIXIE" amd64 trixie trixie-backports
 	log "unpacking and relocating gcc 14 (trixie) for ppc64le"
@@ -165,11 +166,21 @@ setup_gcc14() {
 	for t in as ld ld.bfd nm objcopy objdump ar; do
 		ln -sf "/usr/bin/${CROSS}$t" "$R/usr/powerpc64le-linux-gnu/bin/$t"
 	done
-	"$R/usr/bin/${CROSS}gcc-14" --version >/dev/null ||
+	# The driver's default -fuse-linker-plugin makes bookworm's ld load
+	# trixie's liblto_plugin.so, which needs glibc 2.38: the kernel never
+	# uses LTO with GCC, so the wrapper turns the plugin off.
+	mkdir -p "$R/bin"
+	cat >"$R/bin/${CROSS}gcc" <<-WRAP
+	#!/bin/sh
+	exec "$R/usr/bin/${CROSS}gcc-14" -fno-use-linker-plugin "\$@"
+	WRAP
+	chmod +x "$R/bin/${CROSS}gcc"
+	"$R/bin/${CROSS}gcc" --version >/dev/null ||
 		die "relocated gcc 14 does not run"
 	echo 'int f(void){return 0;}' |
-		"$R/usr/bin/${CROSS}gcc-14" -x c -c -o /dev/null - ||
-		die "relocated gcc 14 cannot compile"
+		"$R/bin/${CROSS}gcc" -x c -shared -nostdlib -o "$R/.probe.so" - ||
+		die "relocated gcc 14 cannot compile and link"
+	rm -f "$R/.probe.so"
 	touch "$stamp"
 }
 

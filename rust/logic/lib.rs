@@ -11,3 +11,4 @@
 extern crate std;
 
 pub mod insn;
+pub mod shadow;

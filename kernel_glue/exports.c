@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tocpatch: the exported API (include/tocpatch.h) and module helpers.
+ *
+ * The API functions are written in Rust (rust/patch.rs); a Rust module
+ * cannot emit EXPORT_SYMBOL itself, so the exports live here.
+ * tocpatch_abi_layout() lets the Rust side check at load time that its
+ * view of the API structures matches the C header's.
+ */
+#include <linux/module.h>
+#include <tocpatch.h>
+#include "glue.h"
+
+EXPORT_SYMBOL_GPL(tocpatch_enable_patch);
+EXPORT_SYMBOL_GPL(tocpatch_disable_patch);
+
+bool tocpatch_module_get(struct module *mod)
+{
+	return try_module_get(mod);
+}
+
+void tocpatch_module_put(struct module *mod)
+{
+	module_put(mod);
+}
+
+void tocpatch_module_text(struct module *mod, unsigned long *start,
+			  unsigned long *end)
+{
+	*start = (unsigned long)mod->mem[MOD_TEXT].base;
+	*end = *start + mod->mem[MOD_TEXT].size;
+}
+
+const char *tocpatch_module_name(struct module *mod)
+{
+	return mod->name;
+}
+
+/* Sizes and offsets, in the order rust/abi.rs expects them. */
+void tocpatch_abi_layout(unsigned long *out, unsigned int n)
+{
+	const unsigned long layout[] = {
+		sizeof(struct tocpatch_func),
+		offsetof(struct tocpatch_func, old_name),
+		offsetof(struct tocpatch_func, new_func),
+		offsetof(struct tocpatch_func, old_sympos),
+		sizeof(struct tocpatch_object),
+		offsetof(struct tocpatch_object, name),
+		offsetof(struct tocpatch_object, funcs),
+		sizeof(struct tocpatch_patch),
+		offsetof(struct tocpatch_patch, mod),
+		offsetof(struct tocpatch_patch, objs),
+	};
+	unsigned int i;
+
+	for (i = 0; i < n && i < ARRAY_SIZE(layout); i++)
+		out[i] = layout[i];
+}
