@@ -19,6 +19,7 @@
  */
 #include <linux/linkage.h>
 #include <asm/ppc_asm.h>
+#include <asm/ptrace.h>
 
 	.text
 
@@ -59,16 +60,18 @@ SYM_CODE_END(tocpatch_entry_tramp)
  *      (volatile across the call the caller made).
  *
  * tocpatch_shadow_pop() (Rust) needs our TOC: we compute it from our own
- * address, as a global entry prologue would from r12.
+ * address and the offset stored at .Lrt_toc, as a large-model global entry
+ * prologue does from r12 and the word before the function.
  */
 SYM_CODE_START(tocpatch_return_tramp)
 	stdu	r1, -RT_FRAME_SIZE(r1)
 	std	r3, RT_R3(r1)
 	std	r4, RT_R4(r1)
-	bcl	20, 31, 1f
-1:	mflr	r12
-	addis	r2, r12, (.TOC. - 1b)@ha
-	addi	r2, r2, (.TOC. - 1b)@l
+	bcl	20, 31, .Lrt_pc
+.Lrt_pc:
+	mflr	r12
+	ld	r2, (.Lrt_toc - .Lrt_pc)(r12)
+	add	r2, r2, r12
 	/* struct { ret, toc } tocpatch_shadow_pop(unsigned long *caller_sp) */
 	addi	r3, r1, RT_FRAME_SIZE
 	bl	tocpatch_shadow_pop
@@ -78,4 +81,7 @@ SYM_CODE_START(tocpatch_return_tramp)
 	ld	r4, RT_R4(r1)
 	addi	r1, r1, RT_FRAME_SIZE
 	blr
+	.balign 8
+.Lrt_toc:
+	.quad	.TOC. - .Lrt_pc
 SYM_CODE_END(tocpatch_return_tramp)

@@ -12,8 +12,24 @@ use kernel::{bindings, prelude::*};
 use crate::logic::insn::{classify, CallKind};
 
 extern "C" {
+    fn tocpatch_classify_call(regs: *mut bindings::pt_regs, delta: i64) -> u64;
     fn tocpatch_current_toc() -> u64;
     fn tocpatch_regs_toc(regs: *const bindings::pt_regs) -> u64;
+}
+
+/// Classifies the call that reached the ftrace hook owning `regs` and
+/// repairs a marked (odd) TOC; returns the kind and the real TOC.
+///
+/// # Safety
+///
+/// `regs` must be the `pt_regs` of a live `ftrace_regs_caller` frame (what
+/// an ftrace callback with `FTRACE_OPS_FL_SAVE_REGS` receives), and `delta`
+/// the marker delta of the function being called (0 without a marker).
+#[inline]
+pub(crate) unsafe fn classify_call(regs: *mut bindings::pt_regs, delta: i64) -> (CallKind, u64) {
+    // SAFETY: per this function's contract.
+    let v = unsafe { tocpatch_classify_call(regs, delta) };
+    (classify(v), v & !1)
 }
 
 /// The TOC pointer (r2) of this module, as the assembly sees it.

@@ -13,3 +13,4 @@
 
 pub(crate) mod insn;
 pub(crate) mod shadow;
+pub(crate) mod state;

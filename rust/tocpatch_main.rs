@@ -4,15 +4,34 @@
 //!
 //! Redirects calls of kernel and module functions to replacements in patch
 //! modules, through ftrace, keeping the TOC pointer (r2) right for every way
-//! a function can be entered. See `Documentation/index.rst`.
+//! a function can be entered: the odd-TOC marker tells global from local
+//! calls, and local calls return through a trampoline that restores the
+//! caller's TOC from a per-task shadow stack. See Documentation/index.rst.
 //!
-//! Load it with `insmod tocpatch.ko`; patch modules then register their
-//! patches through the API in `include/tocpatch.h`.
+//! Load it with `insmod tocpatch.ko`; patch modules then enable their
+//! patches through `include/tocpatch.h`, and
+//! `/sys/kernel/debug/tocpatch/{status,control}` show and control them.
+//!
+//! One file per concern: `ftrace_hook` (ftrace ops and the callback),
+//! `asm_shim` (call classification), `shadow` (shadow stacks),
+//! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
+//! state machine), `symbols` (resolution), `text_patch` (markers),
+//! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
+//! `logic` (pure logic, also tested on the host).
 
 use kernel::prelude::*;
 
+mod abi;
 mod asm_shim;
+mod control;
+mod ftrace_hook;
+mod glue;
 mod logic;
+mod patch;
+mod shadow;
+mod symbols;
+mod text_patch;
+mod trampoline;
 
 module! {
     type: Tocpatch,
@@ -22,22 +41,68 @@ module! {
     license: "GPL",
 }
 
+/// The ftrace mode of the running kernel (the one we were built for), or
+/// an error for kernels tocpatch does not support.
+fn ftrace_mode() -> Result<&'static str> {
+    if cfg!(CONFIG_LIVEPATCH_64) {
+        pr_err!("kernel has CONFIG_LIVEPATCH_64: its livepatch_handler would take over redirected calls; not supported\n");
+        return Err(EOPNOTSUPP);
+    }
+    if cfg!(CONFIG_PPC_KERNEL_PCREL) {
+        pr_err!("pcrel kernels have no TOC to manage; not supported\n");
+        return Err(EOPNOTSUPP);
+    }
+    if !cfg!(CONFIG_DYNAMIC_FTRACE_WITH_REGS) {
+        pr_err!("kernel lacks CONFIG_DYNAMIC_FTRACE_WITH_REGS\n");
+        return Err(EOPNOTSUPP);
+    }
+    if cfg!(CONFIG_PPC_FTRACE_OUT_OF_LINE) {
+        Ok("out-of-line")
+    } else if cfg!(CONFIG_MPROFILE_KERNEL) {
+        Ok("mprofile-kernel")
+    } else {
+        pr_err!("unknown ftrace mode (neither -mprofile-kernel nor out-of-line)\n");
+        Err(EOPNOTSUPP)
+    }
+}
+
 /// The loaded engine.
-struct Tocpatch;
+struct Tocpatch {
+    _control: control::Control,
+    pool: KBox<shadow::Pool>,
+}
 
 impl kernel::Module for Tocpatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let mode = ftrace_mode()?;
         asm_shim::self_test()?;
+        abi::check_layout()?;
+        patch::init();
+        let pool = shadow::Pool::install()?;
+        let control = control::Control::new()?;
         pr_info!(
-            "loaded: asm self-test passed, module TOC {:#x}\n",
-            asm_shim::current_toc()
+            "loaded: ftrace mode {}, asm self-test passed, module TOC {:#x}, {} shadow stacks of {} frames\n",
+            mode,
+            asm_shim::current_toc(),
+            shadow::SLOTS,
+            shadow::DEPTH
         );
-        Ok(Tocpatch)
+        Ok(Tocpatch {
+            _control: control,
+            pool,
+        })
     }
 }
 
 impl Drop for Tocpatch {
     fn drop(&mut self) {
-        pr_info!("unloaded\n");
+        // Patch modules use our symbols, so none is loaded now, and a patch
+        // outlives its module only while pinned, which holds that module.
+        let left = patch::count();
+        if left != 0 {
+            pr_err!("unloading with {} patch(es) registered\n", left);
+        }
+        self.pool.uninstall();
+        pr_info!("unloaded ({} shadow slots busy)\n", self.pool.busy_slots());
     }
 }

@@ -12,3 +12,4 @@ extern crate std;
 
 pub mod insn;
 pub mod shadow;
+pub mod state;

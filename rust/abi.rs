@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The patch-module API structures of `include/tocpatch.h`, as Rust sees
+//! them. The C header is the reference: [`check_layout`] compares these
+//! definitions with the sizes and offsets the C compiler computed
+//! (`tocpatch_abi_layout()` in `kernel_glue/exports.c`) when the module
+//! loads, so a mismatch stops the load instead of misreading a patch.
+
+use core::mem::{offset_of, size_of};
+use kernel::{ffi, prelude::*};
+
+use crate::glue;
+
+/// `struct tocpatch_func`.
+#[repr(C)]
+pub(crate) struct TocpatchFunc {
+    pub(crate) old_name: *const ffi::c_char,
+    pub(crate) new_func: *mut ffi::c_void,
+    pub(crate) old_sympos: ffi::c_ulong,
+}
+
+/// `struct tocpatch_object`.
+#[repr(C)]
+pub(crate) struct TocpatchObject {
+    pub(crate) name: *const ffi::c_char,
+    pub(crate) funcs: *mut TocpatchFunc,
+}
+
+/// `struct tocpatch_patch`.
+#[repr(C)]
+pub(crate) struct TocpatchPatch {
+    pub(crate) module: glue::ModulePtr,
+    pub(crate) objs: *mut TocpatchObject,
+}
+
+/// Checks the structures above against the C header's layout.
+pub(crate) fn check_layout() -> Result {
+    let ours: [usize; 10] = [
+        size_of::<TocpatchFunc>(),
+        offset_of!(TocpatchFunc, old_name),
+        offset_of!(TocpatchFunc, new_func),
+        offset_of!(TocpatchFunc, old_sympos),
+        size_of::<TocpatchObject>(),
+        offset_of!(TocpatchObject, name),
+        offset_of!(TocpatchObject, funcs),
+        size_of::<TocpatchPatch>(),
+        offset_of!(TocpatchPatch, module),
+        offset_of!(TocpatchPatch, objs),
+    ];
+    let mut c = [0 as ffi::c_ulong; 10];
+    // SAFETY: `c` has room for the 10 values asked for.
+    unsafe { glue::tocpatch_abi_layout(c.as_mut_ptr(), c.len() as ffi::c_uint) };
+    for (i, (a, b)) in ours.iter().zip(c.iter()).enumerate() {
+        if *a as ffi::c_ulong != *b {
+            pr_err!(
+                "API layout mismatch with include/tocpatch.h (item {}: {} != {})\n",
+                i,
+                a,
+                b
+            );
+            return Err(EINVAL);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of the C side of the engine (`kernel_glue/`), whose
+//! prototypes are in `kernel_glue/glue.h`.
+
+use kernel::ffi;
+
+/// A `struct module *`, opaque here (its bindgen type drags in types that
+/// are not FFI-safe).
+pub(crate) type ModulePtr = *mut ffi::c_void;
+
+extern "C" {
+    pub(crate) fn tocpatch_resolve(
+        objname: *const ffi::c_char,
+        name: *const ffi::c_char,
+        addr: *mut ffi::c_ulong,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_symbol_start(
+        addr: ffi::c_ulong,
+        start: *mut ffi::c_ulong,
+        size: *mut ffi::c_ulong,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_text_write(
+        addr: ffi::c_ulong,
+        width: ffi::c_uint,
+        old: u64,
+        new: u64,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_tasks_in_text(
+        start: ffi::c_ulong,
+        end: ffi::c_ulong,
+        running: *mut ffi::c_uint,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_module_get(module: ModulePtr) -> bool;
+    pub(crate) fn tocpatch_module_put(module: ModulePtr);
+    pub(crate) fn tocpatch_module_text(
+        module: ModulePtr,
+        start: *mut ffi::c_ulong,
+        end: *mut ffi::c_ulong,
+    );
+    pub(crate) fn tocpatch_module_name(module: ModulePtr) -> *const ffi::c_char;
+    pub(crate) fn tocpatch_abi_layout(out: *mut ffi::c_ulong, n: ffi::c_uint);
+}

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Patch objects, their registry and their state machine; the exported API
+//! of `include/tocpatch.h`.
+//!
+//! Locking: `REGISTRY` (a mutex) protects the list of patches and every
+//! patch's state; enable, disable and the status file take it, and all of
+//! them may sleep. The ftrace callback and the return trampoline never take
+//! it: they only read a [`Target`]'s immutable fields and update its
+//! atomic counters. A target is freed only after its hook is unregistered
+//! and its `depth` (frames on shadow stacks) is back to zero.
+
+use kernel::{
+    bindings, ffi,
+    prelude::*,
+    str::{CStr, CStrExt, CString},
+    sync::atomic::{Atomic, Relaxed},
+};
+
+use crate::abi::{TocpatchFunc, TocpatchObject, TocpatchPatch};
+use crate::ftrace_hook::Hook;
+use crate::glue;
+use crate::logic::insn::Marker;
+use crate::logic::state::{transition, Event, Next, PatchState};
+use crate::shadow::PushError;
+use crate::symbols;
+use crate::text_patch;
+
+/// Per-function counters (the status file shows them).
+pub(crate) struct Counters {
+    /// Calls that reached the hook.
+    pub(crate) calls: Atomic<u64>,
+    /// Of those, through the local entry (even TOC).
+    pub(crate) local: Atomic<u64>,
+    /// Through the marked global entry (odd TOC).
+    pub(crate) global: Atomic<u64>,
+    /// Local calls not redirected because no shadow frame was free.
+    pub(crate) fallback: Atomic<u64>,
+    /// Frames of this function on shadow stacks now.
+    pub(crate) depth: Atomic<i64>,
+    /// Deepest shadow stack seen at a push for this function.
+    pub(crate) peak: Atomic<u64>,
+    reported: Atomic<bool>,
+}
+
+/// One patched function.
+pub(crate) struct Target {
+    hook: Hook,
+    name: CString,
+    /// Replacement's global entry.
+    pub(crate) new_func: u64,
+    global_entry: u64,
+    marker: Option<Marker>,
+    marker_placed: bool,
+    hooked: bool,
+    /// Marker delta, 0 without a marker.
+    pub(crate) delta: i64,
+    pub(crate) counters: Counters,
+}
+
+impl Target {
+    /// Reports, once per function, that local calls are falling back.
+    pub(crate) fn report_fallback(&self, e: PushError) {
+        if !self.counters.reported.xchg(true, Relaxed) {
+            pr_warn!(
+                "{}: shadow stack {} ({} frames per task): running the original function\n",
+                self.name.to_str().unwrap_or("?"),
+                match e {
+                    PushError::Full => "full",
+                    PushError::NoSlot => "slots exhausted",
+                },
+                crate::shadow::DEPTH
+            );
+        }
+    }
+}
+
+struct Patch {
+    api: *mut TocpatchPatch,
+    module: glue::ModulePtr,
+    name: CString,
+    text: (u64, u64),
+    state: PatchState,
+    targets: KVec<KBox<Target>>,
+}
+
+// SAFETY: the raw pointers name the patch module and its static API
+// structures, which stay valid while we hold the module reference; all
+// access is under REGISTRY.
+unsafe impl Send for Patch {}
+
+kernel::sync::global_lock! {
+    // SAFETY: initialised in the module initialiser before any use.
+    unsafe(uninit) static REGISTRY: Mutex<KVec<KBox<Patch>>> = KVec::new();
+}
+
+/// Initialises the registry (module init).
+pub(crate) fn init() {
+    // SAFETY: called once, before any other use of REGISTRY.
+    unsafe { REGISTRY.init() };
+}
+
+fn cstr<'a>(p: *const ffi::c_char) -> Option<&'a CStr> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: non-NULL strings of the API are NUL-terminated and live
+        // in the patch module, which outlives the patch.
+        Some(unsafe { CStr::from_char_ptr(p) })
+    }
+}
+
+fn s(c: &CStr) -> &str {
+    c.to_str().unwrap_or("?")
+}
+
+/// Builds the target for one `tocpatch_func`.
+fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<KBox<Target>> {
+    let name = cstr(f.old_name).ok_or(EINVAL)?;
+    if f.old_sympos > 1 {
+        pr_err!(
+            "{}: old_sympos {} is not supported (0 or 1)\n",
+            s(name),
+            f.old_sympos
+        );
+        return Err(EOPNOTSUPP);
+    }
+    let new_func = f.new_func as u64;
+    match symbols::symbol_start(new_func) {
+        Some((start, true)) if start == new_func && (text.0..text.1).contains(&new_func) => {}
+        _ => {
+            pr_err!(
+                "{}: new_func {:#x} is not a function of the patch module\n",
+                s(name),
+                new_func
+            );
+            return Err(EINVAL);
+        }
+    }
+    let func = symbols::resolve(obj, name)?;
+    let marker = Marker::for_prologue(func.entry, func.second, func.toc_word);
+    Ok(KBox::new(
+        Target {
+            hook: Hook::new(),
+            name: CString::try_from_fmt(fmt!("{}", s(name)))?,
+            new_func,
+            global_entry: func.global_entry,
+            marker,
+            marker_placed: false,
+            hooked: false,
+            delta: marker.map_or(0, |m| m.delta),
+            counters: Counters {
+                calls: Atomic::new(0),
+                local: Atomic::new(0),
+                global: Atomic::new(0),
+                fallback: Atomic::new(0),
+                depth: Atomic::new(0),
+                peak: Atomic::new(0),
+                reported: Atomic::new(false),
+            },
+        },
+        GFP_KERNEL,
+    )?)
+}
+
+/// Collects the targets of an API patch.
+fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<KBox<Target>>> {
+    let mut targets = KVec::new();
+    if api.objs.is_null() {
+        return Err(EINVAL);
+    }
+    let mut o = api.objs;
+    // SAFETY: `objs` is an array terminated by an entry with NULL `funcs`.
+    while let Some(obj) = unsafe { o.as_ref() }.filter(|ob: &&TocpatchObject| !ob.funcs.is_null()) {
+        let objname = cstr(obj.name);
+        let mut f = obj.funcs;
+        // SAFETY: `funcs` is an array terminated by a NULL `old_name`.
+        while let Some(func) = unsafe { f.as_ref() }.filter(|fu: &&TocpatchFunc| !fu.old_name.is_null()) {
+            let t = new_target(objname, func, text)?;
+            if targets
+                .iter()
+                .any(|x: &KBox<Target>| x.global_entry == t.global_entry)
+            {
+                pr_err!("{}: listed twice\n", s(&t.name));
+                return Err(EINVAL);
+            }
+            targets.push(t, GFP_KERNEL)?;
+            // SAFETY: still inside the terminated array.
+            f = unsafe { f.add(1) };
+        }
+        // SAFETY: still inside the terminated array.
+        o = unsafe { o.add(1) };
+    }
+    if targets.is_empty() {
+        pr_err!("patch has no functions\n");
+        return Err(EINVAL);
+    }
+    Ok(targets)
+}
+
+/// Removes markers, then hooks (in that order, with an RCU-tasks grace
+/// period between, see text_patch.rs).
+fn unhook(targets: &mut KVec<KBox<Target>>) {
+    for t in targets.iter_mut() {
+        if t.marker_placed {
+            if let Some(m) = &t.marker {
+                if text_patch::restore(t.global_entry, m).is_err() {
+                    pr_err!("{}: could not restore the prologue\n", s(&t.name));
+                }
+            }
+            t.marker_placed = false;
+        }
+    }
+    // SAFETY: plain kernel call; may sleep, and we are in process context.
+    unsafe { bindings::synchronize_rcu_tasks() };
+    for t in targets.iter_mut() {
+        if t.hooked {
+            // SAFETY: registered by `hook_all`.
+            unsafe { t.hook.unregister() };
+            t.hooked = false;
+        }
+    }
+}
+
+/// Registers hooks, then places markers.
+fn hook_all(targets: &mut KVec<KBox<Target>>) -> Result {
+    for t in targets.iter_mut() {
+        let tp: *const Target = &**t;
+        // SAFETY: the target is boxed and stays put until `unhook`.
+        unsafe { t.hook.register(t.global_entry, tp) }?;
+        t.hooked = true;
+    }
+    for t in targets.iter_mut() {
+        if let Some(m) = &t.marker {
+            text_patch::apply(t.global_entry, m)?;
+            t.marker_placed = true;
+        }
+    }
+    Ok(())
+}
+
+fn enable(api_ptr: *mut TocpatchPatch) -> Result {
+    // SAFETY: the caller passes its static patch description (or NULL).
+    let api = unsafe { api_ptr.as_ref() }.ok_or(EINVAL)?;
+    if api.module.is_null() {
+        pr_err!("patch has no module (set .mod = THIS_MODULE)\n");
+        return Err(EINVAL);
+    }
+    // SAFETY: `module` is the live patch module calling us.
+    let name = unsafe { CStr::from_char_ptr(glue::tocpatch_module_name(api.module)) };
+    let name = CString::try_from_fmt(fmt!("{}", s(name)))?;
+    let (mut start, mut end): (ffi::c_ulong, ffi::c_ulong) = (0, 0);
+    // SAFETY: as above; out-pointers to locals.
+    unsafe { glue::tocpatch_module_text(api.module, &mut start, &mut end) };
+    let text = (start as u64, end as u64);
+
+    let mut reg = REGISTRY.lock();
+    if reg
+        .iter()
+        .any(|p| p.api == api_ptr || p.name.to_bytes() == name.to_bytes())
+    {
+        pr_err!("patch {} is already registered\n", s(&name));
+        return Err(EEXIST);
+    }
+    let mut targets = collect(api, text)?;
+    for t in targets.iter() {
+        if reg
+            .iter()
+            .flat_map(|p| p.targets.iter())
+            .any(|o| o.global_entry == t.global_entry)
+        {
+            pr_err!("{}: already patched by another patch\n", s(&t.name));
+            return Err(EBUSY);
+        }
+    }
+    // SAFETY: `module` is live (it is calling us, or is loaded).
+    if !unsafe { glue::tocpatch_module_get(api.module) } {
+        pr_err!("patch module {} is going away\n", s(&name));
+        return Err(ENODEV);
+    }
+    if let Err(e) = hook_all(&mut targets) {
+        unhook(&mut targets);
+        // SAFETY: the reference taken above.
+        unsafe { glue::tocpatch_module_put(api.module) };
+        return Err(e);
+    }
+    let n = targets.len();
+    let marked = targets.iter().filter(|t| t.marker.is_some()).count();
+    reg.push(
+        KBox::new(
+            Patch {
+                api: api_ptr,
+                module: api.module,
+                name,
+                text,
+                state: PatchState::Enabled,
+                targets,
+            },
+            GFP_KERNEL,
+        )?,
+        GFP_KERNEL,
+    )?;
+    let p = &reg[reg.len() - 1];
+    pr_info!(
+        "enabled patch {}: {} function(s), {} with odd-TOC marker\n",
+        s(&p.name),
+        n,
+        marked
+    );
+    Ok(())
+}
+
+/// How long a disable waits for the patch code to fall out of use.
+const RELEASE_TRIES: u32 = 500;
+const RELEASE_SLEEP_MS: u32 = 20;
+
+/// Disables the patch at `idx` and waits for its code to be unused.
+fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
+    let p = &mut reg[idx];
+    let Some(Next::To(next)) = transition(p.state, Event::Disable) else {
+        pr_err!("patch {} is {}: cannot disable\n", s(&p.name), p.state.name());
+        return Err(EINVAL);
+    };
+    if p.state == PatchState::Enabled {
+        unhook(&mut p.targets);
+        // No callback or interrupt-context replacement runs after this.
+        // SAFETY: plain kernel call in process context.
+        unsafe { bindings::synchronize_rcu() };
+        pr_info!("disabled patch {}\n", s(&p.name));
+    }
+    p.state = next;
+    for _ in 0..RELEASE_TRIES {
+        let frames: i64 = p.targets.iter().map(|t| t.counters.depth.load(Relaxed)).sum();
+        if frames == 0 {
+            let mut running: ffi::c_uint = 0;
+            // SAFETY: plain range query; sleeps (stop_machine).
+            let n = unsafe {
+                glue::tocpatch_tasks_in_text(
+                    p.text.0 as ffi::c_ulong,
+                    p.text.1 as ffi::c_ulong,
+                    &mut running,
+                )
+            };
+            if n == 0 {
+                // SAFETY: the reference taken at enable.
+                unsafe { glue::tocpatch_module_put(p.module) };
+                pr_info!("released patch {}\n", s(&p.name));
+                reg.remove(idx)?;
+                return Ok(());
+            }
+        }
+        // SAFETY: plain kernel call in process context.
+        unsafe { bindings::msleep(RELEASE_SLEEP_MS) };
+    }
+    p.state = PatchState::Pinned;
+    pr_warn!(
+        "patch {} is disabled but its code is still in use; disable it again later to release it\n",
+        s(&p.name)
+    );
+    Err(EBUSY)
+}
+
+/// Disables the patch named `name` (the control file).
+pub(crate) fn disable_by_name(name: &[u8]) -> Result {
+    let mut reg = REGISTRY.lock();
+    let idx = reg.iter().position(|p| p.name.to_bytes() == name).ok_or_else(|| {
+        pr_err!("disable: no patch named {}\n", core::str::from_utf8(name).unwrap_or("?"));
+        ENOENT
+    })?;
+    disable_at(&mut reg, idx)
+}
+
+/// Writes the status of every patch and function.
+pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    let reg = REGISTRY.lock();
+    for p in reg.iter() {
+        writeln!(f, "patch {} {}", s(&p.name), p.state.name())?;
+        for t in p.targets.iter() {
+            let c = &t.counters;
+            let marker = match (t.marker.is_some(), t.delta) {
+                (false, _) => "none",
+                (true, _) if t.marker_placed => "placed",
+                _ => "removed",
+            };
+            let form = match t.marker {
+                None => "none",
+                Some(m) if m.width == crate::logic::insn::Width::Word => "toc-relative",
+                Some(_) => "toc-load",
+            };
+            writeln!(
+                f,
+                "  func {} prologue {} marker {} calls {} local {} global {} fallback {} depth {} peak {}",
+                s(&t.name),
+                form,
+                marker,
+                c.calls.load(Relaxed),
+                c.local.load(Relaxed),
+                c.global.load(Relaxed),
+                c.fallback.load(Relaxed),
+                c.depth.load(Relaxed),
+                c.peak.load(Relaxed)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Number of patches (module unload sanity check).
+pub(crate) fn count() -> usize {
+    REGISTRY.lock().len()
+}
+
+/// `int tocpatch_enable_patch(struct tocpatch_patch *patch)`
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_enable_patch(patch: *mut TocpatchPatch) -> ffi::c_int {
+    match enable(patch) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `int tocpatch_disable_patch(struct tocpatch_patch *patch)`
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_disable_patch(patch: *mut TocpatchPatch) -> ffi::c_int {
+    let mut reg = REGISTRY.lock();
+    let Some(idx) = reg.iter().position(|p| p.api == patch) else {
+        return ENOENT.to_errno();
+    };
+    match disable_at(&mut reg, idx) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}

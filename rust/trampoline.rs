@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rust side of the entry and return trampolines
+//! (`arch_powerpc_asm/trampolines.S`): their addresses, and the shadow-stack
+//! pop the return trampoline calls.
+
+use kernel::sync::atomic::Relaxed;
+
+use crate::patch::Target;
+use crate::shadow;
+
+extern "C" {
+    fn tocpatch_entry_tramp();
+    fn tocpatch_return_tramp();
+}
+
+/// Address of the entry trampoline.
+pub(crate) fn entry_tramp() -> u64 {
+    tocpatch_entry_tramp as *const () as u64
+}
+
+/// Address of the return trampoline.
+pub(crate) fn return_tramp() -> u64 {
+    tocpatch_return_tramp as *const () as u64
+}
+
+/// What the return trampoline puts back: returned in r3 and r4 (ELFv2
+/// returns aggregates of up to 16 bytes in registers).
+#[repr(C)]
+pub(crate) struct Restore {
+    ret: u64,
+    toc: u64,
+}
+
+/// Pops the current task's top shadow frame for the return trampoline and
+/// restores the caller's TOC save slot.
+///
+/// # Safety
+///
+/// Only the return trampoline calls this, with `caller_sp` the stack
+/// pointer of the caller whose local call pushed the top frame.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn tocpatch_shadow_pop(caller_sp: *mut u64) -> Restore {
+    match shadow::pop() {
+        Ok(f) => {
+            // SAFETY: `caller_sp` is the caller's r1 (trampoline contract);
+            // 24(r1) is its TOC save slot, which we found holding `f.slot`.
+            unsafe { core::ptr::write_volatile(caller_sp.add(3), f.slot) };
+            // SAFETY: a frame's owner is a target that stays allocated while
+            // its `depth` is non-zero (patch.rs waits for zero).
+            let t = unsafe { &*(f.owner as *const Target) };
+            t.counters.depth.add(-1, Relaxed);
+            Restore {
+                ret: f.ret,
+                toc: f.toc,
+            }
+        }
+        // There is no address we could safely return to.
+        Err(e) => panic!("tocpatch: shadow stack broken on return: {:?}", e),
+    }
+}

@@ -1,0 +1,110 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The engine, each way into a patched function (tocpatch_test_target.ko
+# patched by tocpatch_test_patch.ko). Every case checks that the
+# replacement ran (its result), that the caller's r2 is the same after the
+# call as before (toc_ok 1), and the local/global/fallback counters that
+# this way of calling must produce.
+
+. "$(dirname "$0")/lib.sh"
+
+T=/sys/kernel/debug/tocpatch_test
+S=/sys/kernel/debug/tocpatch/status
+C=/sys/kernel/debug/tocpatch/control
+
+# call FILE CASE ARG: prints "result R toc_ok B"
+call() {
+	echo "$2 $3" >"$T/$1" && cat "$T/$1"
+}
+
+# field FUNC NAME: a counter of FUNC from the status file
+field() {
+	awk -v f="$1" -v k="$2" '$1 == "func" && $2 == f {
+		for (i = 3; i < NF; i++) if ($i == k) print $(i + 1) }' "$S"
+}
+
+# expect_call NAME FILE CASE ARG RESULT
+expect_call() {
+	out=$(call "$2" "$3" "$4")
+	tap_check "$1: $out (want result $5 toc_ok 1)" [ "$out" = "result $5 toc_ok 1" ]
+}
+
+# expect_counts NAME FUNC LOCAL GLOBAL FALLBACK
+expect_counts() {
+	got="local $(field "$2" local) global $(field "$2" global) fallback $(field "$2" fallback) depth $(field "$2" depth)"
+	tap_check "$1 counters: $got" [ "$got" = "local $3 global $4 fallback $5 depth 0" ]
+}
+
+tap_plan 25
+
+load_mod tocpatch >/dev/null
+load_mod tocpatch_test_target >/dev/null
+load_mod tocpatch_test_caller >/dev/null
+
+expect_call "unpatched local call" target local 5 6
+expect_call "unpatched global call" caller global 5 7
+
+log_mark
+out=$(load_mod tocpatch_test_patch)
+tap_check "patch module loads${out:+ ($out)}" [ -z "$out" ]
+tap_check "patch enabled in status" grep -q '^patch tocpatch_test_patch enabled$' "$S"
+# GCC compiles module C with the large code model (ld r2,-8(r12); add), but
+# the module loader rewrites that prologue to addis/addi (R_PPC64_ENTRY)
+# when the TOC is in reach, so loaded modules show toc-relative.
+tap_check "C target has an odd-TOC marker placed" \
+	grep -qE '^  func tp_target_add prologue toc-(relative|load) marker placed ' "$S"
+tap_check "asm target (no TOC setup) has no marker" \
+	grep -q '^  func tp_target_asm prologue none marker none ' "$S"
+sed 's/^/# /' "$S"
+
+# (a) local call inside the target module
+expect_call "(a) local call" target local 5 1006
+expect_counts "(a)" tp_target_add 1 0 0
+# (b) global call from another module through the exported symbol
+expect_call "(b) global call" caller global 5 1007
+expect_counts "(b)" tp_target_add 1 1 0
+# (e) call through a function pointer: global entry
+expect_call "(e) function pointer call" caller fptr 5 1008
+expect_counts "(e)" tp_target_add 1 2 0
+# (c) sibling call: tp_target_tail ends in "b tp_target_add" (a local
+# entry, with the return address of tp_target_tail's caller)
+expect_call "(c) sibling call" target tail 5 1007
+expect_counts "(c)" tp_target_add 2 2 0
+# no TOC setup: an asm function, every call is local
+expect_call "asm target" target asm 5 7
+expect_counts "asm target" tp_target_asm 1 0 0
+
+# (d) recursion through the patched function, 41 local calls deep: the
+# first 32 (the shadow stack bound) are redirected (+1000 each), the rest
+# run the original (+1 each, 0 at the bottom), and all return correctly.
+expect_call "(d) recursion across the shadow-stack bound" target walk 40 32008
+expect_counts "(d)" tp_target_depth 41 0 9
+tap_check "(d) peak shadow depth is the bound" [ "$(field tp_target_depth peak)" = 32 ]
+tap_check "(d) fallback reported once in dmesg" \
+	[ "$(log_since | grep -c 'tp_target_depth: shadow stack full')" = 1 ]
+
+# (f) the replacement sleeps while another task disables the patch: the
+# disable waits, the patch module cannot be unloaded meanwhile, the
+# sleeper returns correctly, and then the module goes.
+(call target sleep 1500 >/tmp/sleeper.out) &
+sleeper=$!
+sleep 0.5
+(echo "disable tocpatch_test_patch" >"$C"; echo "rc $?" >/tmp/disable.out) &
+disabler=$!
+sleep 0.5
+tap_check "(f) patch module refuses to unload while the sleeper is inside" \
+	sh -c "! rmmod tocpatch_test_patch 2>/dev/null"
+wait $sleeper
+wait $disabler
+tap_check "(f) sleeper got the replacement's result: $(cat /tmp/sleeper.out)" \
+	[ "$(cat /tmp/sleeper.out)" = "result 2500 toc_ok 1" ]
+tap_check "(f) disable succeeded: $(cat /tmp/disable.out)" [ "$(cat /tmp/disable.out)" = "rc 0" ]
+out=$(unload_mod tocpatch_test_patch)
+tap_check "(f) patch module unloads after release${out:+ ($out)}" [ -z "$out" ]
+expect_call "unpatched again" target local 5 6
+
+unload_mod tocpatch_test_caller >/dev/null
+unload_mod tocpatch_test_target >/dev/null
+unload_mod tocpatch >/dev/null
+tap_done
