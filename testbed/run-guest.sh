@@ -58,6 +58,10 @@ np=$(grep -E '^ok [0-9]+' "$logf" | grep -vc '# SKIP' || true)
 # lockdep at every boot; testbed/patches/0004-* fixes that.) lockdep must
 # still be on at the end: a lockdep report turns it off for good.
 probs=$(grep -E "$PROBLEMS" "$logf" || true)
+if grep -q '^tocpatch-guest: lockdep at end 0' "$logf"; then
+	log "guest: lockdep turned itself off during the run"
+	fail=1
+fi
 if grep -q '^tocpatch-guest: lockdep 0' "$logf"; then
 	log "guest: lockdep was already off when /init started"
 	fail=1

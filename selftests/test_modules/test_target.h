@@ -4,6 +4,7 @@
 #define _TOCPATCH_TEST_TARGET_H
 
 int tp_target_add(int a, int b);
+int tp_target_tail(int a);
 int tp_target_depth(int n);
 int tp_target_walk(int n);
 int tp_target_sleep(int ms);

@@ -1,15 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of `make demo`: tocpatch loaded, at work, unloaded.
+# Guest side of `make demo`: tocpatch and the cmdline sample at work.
 . /tocpatch/selftests/lib.sh
 M=/tocpatch/modules
-tap_plan 2
-echo "tocpatch-demo: \$ cat /proc/cmdline"
+say() { echo "tocpatch-demo: $*"; }
+tap_plan 5
+say "\$ cat /proc/cmdline"
 cat /proc/cmdline
-echo "tocpatch-demo: \$ insmod tocpatch.ko"
+say "\$ insmod tocpatch.ko"
 tap_check "insmod tocpatch.ko" insmod $M/tocpatch.ko
-dmesg | grep 'tocpatch:' | sed 's/^/tocpatch-demo: dmesg: /'
-grep tocpatch /proc/modules | sed 's/^/tocpatch-demo: lsmod: /'
-echo "tocpatch-demo: \$ rmmod tocpatch"
+say "\$ insmod tocpatch_sample_cmdline.ko"
+tap_check "insmod tocpatch_sample_cmdline.ko" insmod $M/tocpatch_sample_cmdline.ko
+say "\$ cat /proc/cmdline"
+cat /proc/cmdline
+say "\$ cat /sys/kernel/debug/tocpatch/status"
+cat /sys/kernel/debug/tocpatch/status
+say "\$ echo disable tocpatch_sample_cmdline > /sys/kernel/debug/tocpatch/control"
+tap_check "disable" sh -c "echo disable tocpatch_sample_cmdline >/sys/kernel/debug/tocpatch/control"
+say "\$ cat /proc/cmdline"
+cat /proc/cmdline
+say "\$ rmmod tocpatch_sample_cmdline tocpatch"
+tap_check "rmmod sample" rmmod tocpatch_sample_cmdline
 tap_check "rmmod tocpatch" rmmod tocpatch
-dmesg | grep 'tocpatch: unloaded' | sed 's/^/tocpatch-demo: dmesg: /'
+dmesg | grep 'tocpatch' | sed 's/^/tocpatch-demo: dmesg: /'

@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# (g) a vmlinux function: samples/tocpatch_sample_cmdline.ko replaces
+# cmdline_proc_show(). seq_file calls it through a function pointer, so
+# through its (marked) global entry: every call counts as global.
+
+. "$(dirname "$0")/lib.sh"
+
+S=/sys/kernel/debug/tocpatch/status
+C=/sys/kernel/debug/tocpatch/control
+PATCHED="this has been live patched by tocpatch"
+
+field() {
+	awk -v f="$1" -v k="$2" '$1 == "func" && $2 == f {
+		for (i = 3; i < NF; i++) if ($i == k) print $(i + 1) }' "$S"
+}
+
+tap_plan 9
+
+load_mod tocpatch >/dev/null
+orig=$(cat /proc/cmdline)
+tap_check "unpatched /proc/cmdline is the command line" [ "$orig" != "$PATCHED" ]
+out=$(load_mod tocpatch_sample_cmdline)
+tap_check "sample patch loads${out:+ ($out)}" [ -z "$out" ]
+tap_check "cmdline_proc_show has a toc-relative marker placed" \
+	grep -q '^  func cmdline_proc_show prologue toc-relative marker placed ' "$S"
+tap_check "/proc/cmdline shows the patched text" [ "$(cat /proc/cmdline)" = "$PATCHED" ]
+cat /proc/cmdline >/dev/null
+tap_check "two global calls, no local one: $(field cmdline_proc_show global)/$(field cmdline_proc_show local)" \
+	[ "$(field cmdline_proc_show global) $(field cmdline_proc_show local)" = "2 0" ]
+tap_check "disable via control file" sh -c "echo 'disable tocpatch_sample_cmdline' >$C"
+tap_check "/proc/cmdline is the original again" [ "$(cat /proc/cmdline)" = "$orig" ]
+out=$(unload_mod tocpatch_sample_cmdline)
+tap_check "sample patch unloads${out:+ ($out)}" [ -z "$out" ]
+out=$(unload_mod tocpatch)
+tap_check "tocpatch unloads${out:+ ($out)}" [ -z "$out" ]
+tap_done
