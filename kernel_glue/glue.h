@@ -26,5 +26,10 @@ void tocpatch_module_text(struct module *mod, unsigned long *start,
 			  unsigned long *end);
 const char *tocpatch_module_name(struct module *mod);
 void tocpatch_abi_layout(unsigned long *out, unsigned int n);
+int tocpatch_notifier_register(void);
+void tocpatch_notifier_unregister(void);
+
+/* Implemented in Rust (rust/patch.rs). */
+void tocpatch_module_going(const char *name);
 
 #endif /* _TOCPATCH_GLUE_H */

@@ -47,6 +47,10 @@ pub(crate) struct Counters {
 pub(crate) struct Target {
     hook: Hook,
     name: CString,
+    /// The module the function is in, `None` for vmlinux.
+    object: Option<CString>,
+    /// The object went away (module unloaded): hook and marker are gone.
+    gone: bool,
     /// Replacement's global entry.
     pub(crate) new_func: u64,
     global_entry: u64,
@@ -143,6 +147,11 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
         Target {
             hook: Hook::new(),
             name: CString::try_from_fmt(fmt!("{}", s(name)))?,
+            object: match obj {
+                Some(o) => Some(CString::try_from_fmt(fmt!("{}", s(o)))?),
+                None => None,
+            },
+            gone: false,
             new_func,
             global_entry: func.global_entry,
             marker,
@@ -198,10 +207,12 @@ fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<KBox<Target>>> 
     Ok(targets)
 }
 
-/// Removes markers, then hooks (in that order, with an RCU-tasks grace
-/// period between, see text_patch.rs).
-fn unhook(targets: &mut KVec<KBox<Target>>) {
-    for t in targets.iter_mut() {
+/// Removes the markers, then the hooks, of the targets `which` selects (in
+/// that order, with an RCU-tasks grace period between, see text_patch.rs).
+/// Returns how many targets were unhooked.
+fn unhook(targets: &mut KVec<KBox<Target>>, which: impl Fn(&Target) -> bool) -> usize {
+    let mut n = 0;
+    for t in targets.iter_mut().filter(|t| which(t)) {
         if t.marker_placed {
             if let Some(m) = &t.marker {
                 if text_patch::restore(t.global_entry, m).is_err() {
@@ -213,13 +224,15 @@ fn unhook(targets: &mut KVec<KBox<Target>>) {
     }
     // SAFETY: plain kernel call; may sleep, and we are in process context.
     unsafe { bindings::synchronize_rcu_tasks() };
-    for t in targets.iter_mut() {
+    for t in targets.iter_mut().filter(|t| which(t)) {
         if t.hooked {
             // SAFETY: registered by `hook_all`.
             unsafe { t.hook.unregister() };
             t.hooked = false;
+            n += 1;
         }
     }
+    n
 }
 
 /// Registers hooks, then places markers.
@@ -241,7 +254,10 @@ fn hook_all(targets: &mut KVec<KBox<Target>>) -> Result {
 
 fn enable(api_ptr: *mut TocpatchPatch) -> Result {
     // SAFETY: the caller passes its static patch description (or NULL).
-    let api = unsafe { api_ptr.as_ref() }.ok_or(EINVAL)?;
+    let Some(api) = (unsafe { api_ptr.as_ref() }) else {
+        pr_err!("tocpatch_enable_patch: NULL patch\n");
+        return Err(EINVAL);
+    };
     if api.module.is_null() {
         pr_err!("patch has no module (set .mod = THIS_MODULE)\n");
         return Err(EINVAL);
@@ -279,7 +295,7 @@ fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         return Err(ENODEV);
     }
     if let Err(e) = hook_all(&mut targets) {
-        unhook(&mut targets);
+        unhook(&mut targets, |_| true);
         // SAFETY: the reference taken above.
         unsafe { glue::tocpatch_module_put(api.module) };
         return Err(e);
@@ -322,7 +338,7 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
         return Err(EINVAL);
     };
     if p.state == PatchState::Enabled {
-        unhook(&mut p.targets);
+        unhook(&mut p.targets, |_| true);
         // No callback or interrupt-context replacement runs after this.
         // SAFETY: plain kernel call in process context.
         unsafe { bindings::synchronize_rcu() };
@@ -377,10 +393,11 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         writeln!(f, "patch {} {}", s(&p.name), p.state.name())?;
         for t in p.targets.iter() {
             let c = &t.counters;
-            let marker = match (t.marker.is_some(), t.delta) {
+            let marker = match (t.marker.is_some(), t.marker_placed) {
+                _ if t.gone => "gone",
                 (false, _) => "none",
-                (true, _) if t.marker_placed => "placed",
-                _ => "removed",
+                (true, true) => "placed",
+                (true, false) => "removed",
             };
             let form = match t.marker {
                 None => "none",
@@ -408,6 +425,34 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 /// Number of patches (module unload sanity check).
 pub(crate) fn count() -> usize {
     REGISTRY.lock().len()
+}
+
+/// Called by the module notifier (`kernel_glue/module_notify.c`) when module
+/// `name` is going: unpatches every function of it, while its text is still
+/// there.
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_module_going(name: *const ffi::c_char) {
+    let Some(name) = cstr(name) else { return };
+    let mut reg = REGISTRY.lock();
+    for p in reg.iter_mut() {
+        let in_module =
+            |t: &Target| !t.gone && t.object.as_ref().is_some_and(|o| o.to_bytes() == name.to_bytes());
+        if !p.targets.iter().any(|t| in_module(t)) {
+            continue;
+        }
+        let n = unhook(&mut p.targets, in_module);
+        for t in p.targets.iter_mut().filter(|t| !t.hooked && !t.gone) {
+            if t.object.as_ref().is_some_and(|o| o.to_bytes() == name.to_bytes()) {
+                t.gone = true;
+            }
+        }
+        pr_info!(
+            "patch {}: module {} is going, {} function(s) unpatched\n",
+            s(&p.name),
+            s(name),
+            n
+        );
+    }
 }
 
 /// `int tocpatch_enable_patch(struct tocpatch_patch *patch)`

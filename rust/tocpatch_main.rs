@@ -80,6 +80,11 @@ impl kernel::Module for Tocpatch {
         patch::init();
         let pool = shadow::Pool::install()?;
         let control = control::Control::new()?;
+        // SAFETY: plain registration; undone in `drop`.
+        let r = unsafe { glue::tocpatch_notifier_register() };
+        if r != 0 {
+            return Err(Error::from_errno(r));
+        }
         pr_info!(
             "loaded: ftrace mode {}, asm self-test passed, module TOC {:#x}, {} shadow stacks of {} frames\n",
             mode,
@@ -102,6 +107,8 @@ impl Drop for Tocpatch {
         if left != 0 {
             pr_err!("unloading with {} patch(es) registered\n", left);
         }
+        // SAFETY: registered in `init`.
+        unsafe { glue::tocpatch_notifier_unregister() };
         self.pool.uninstall();
         pr_info!("unloaded ({} shadow slots busy)\n", self.pool.busy_slots());
     }

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tocpatch selftest: patches that must be refused. Parameter "which"
+ * picks one; the module's init returns what tocpatch_enable_patch() says,
+ * so insmod fails with that errno and nothing may have changed.
+ *
+ *	1  unknown function				-ENOENT
+ *	2  old_sympos 2 (not supported)			-EOPNOTSUPP
+ *	3  new_func outside the patch module		-EINVAL
+ *	4  object module not loaded			-ENOENT
+ *	5  no functions at all				-EINVAL
+ *	6  function already patched by another patch	-EBUSY
+ *	7  the same function listed twice		-EINVAL
+ *	8  NULL patch					-EINVAL
+ *	9  (valid) tp_target_add -> a - b, with no link to the target
+ *	   module's symbols, so that the target module can be unloaded
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/printk.h>
+#include <tocpatch.h>
+#include "test_target.h"
+
+static int which;
+module_param(which, int, 0444);
+
+static int tp_bad_add(int a, int b)
+{
+	return a - b;
+}
+
+static struct tocpatch_func f_unknown[] = {
+	{ .old_name = "tp_no_such_function", .new_func = tp_bad_add }, { }
+};
+static struct tocpatch_func f_sympos[] = {
+	{ .old_name = "tp_target_add", .new_func = tp_bad_add, .old_sympos = 2 }, { }
+};
+static struct tocpatch_func f_outside[] = {
+	{ .old_name = "tp_target_add", .new_func = _printk }, { }
+};
+static struct tocpatch_func f_ok[] = {
+	{ .old_name = "tp_target_add", .new_func = tp_bad_add }, { }
+};
+static struct tocpatch_func f_none[] = {
+	{ }
+};
+static struct tocpatch_func f_twice[] = {
+	{ .old_name = "tp_target_add", .new_func = tp_bad_add },
+	{ .old_name = "tp_target_add", .new_func = tp_bad_add },
+	{ }
+};
+
+static struct tocpatch_object objs[2];
+static struct tocpatch_patch patch = { .mod = THIS_MODULE, .objs = objs };
+
+static int __init tp_bad_init(void)
+{
+	const char *obj = "tocpatch_test_target";
+	struct tocpatch_func *funcs;
+
+	switch (which) {
+	case 1: funcs = f_unknown; break;
+	case 2: funcs = f_sympos; break;
+	case 3: funcs = f_outside; break;
+	case 4: funcs = f_ok; obj = "tp_no_such_module"; break;
+	case 5: funcs = f_none; break;
+	case 6: funcs = f_ok; break;
+	case 7: funcs = f_twice; break;
+	case 8: return tocpatch_enable_patch(NULL);
+	case 9: funcs = f_ok; break;
+	default: return -EINVAL;
+	}
+	objs[0].name = obj;
+	objs[0].funcs = funcs;
+	return tocpatch_enable_patch(&patch);
+}
+
+static void __exit tp_bad_exit(void)
+{
+}
+
+module_init(tp_bad_init);
+module_exit(tp_bad_exit);
+MODULE_DESCRIPTION("tocpatch selftest: patches that must be refused");
+MODULE_LICENSE("GPL");
