@@ -48,7 +48,7 @@ SYM_CODE_END(tocpatch_entry_tramp)
 #define RT_FRAME_SIZE	(STACK_FRAME_MIN_SIZE + 16)
 
 /*
- * tocpatch_return_tramp: where C returns to after a local call.
+ * tocpatch_return_tramp: where C returns to (at +4) after a local call.
  *
  * In:  r1 = the local caller's stack pointer (C popped its frame)
  *      r3, r4 = C's return value(s)
@@ -64,6 +64,12 @@ SYM_CODE_END(tocpatch_entry_tramp)
  * prologue does from r12 and the word before the function.
  */
 SYM_CODE_START(tocpatch_return_tramp)
+	/*
+	 * Replacements return to tocpatch_return_tramp + 4: stack traces
+	 * symbolise a return address by looking up address - 1 (%pB), which
+	 * must fall inside this function, not in the one before it.
+	 */
+	nop
 	stdu	r1, -RT_FRAME_SIZE(r1)
 	std	r3, RT_R3(r1)
 	std	r4, RT_R4(r1)

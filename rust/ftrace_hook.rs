@@ -109,37 +109,46 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     // SAFETY: `regs` is valid for the duration of the callback; the
     // anonymous members are bindgen's view of the user_pt_regs union.
     let r = unsafe { &mut (*regs).__bindgen_anon_1.__bindgen_anon_1 };
-    match kind {
+    let caller_sp = r.gpr[1] as u64;
+    // SAFETY: the caller's stack frame header (32 bytes at r1) is always
+    // present under the ELFv2 ABI; 24(r1) is its TOC save slot.
+    let slot = unsafe { core::ptr::read_volatile((caller_sp + 24) as *const u64) };
+    let frame = match kind {
+        // The caller restores its own r2 from its slot: straight to C and
+        // back, unless C's tail call out would overwrite that slot.
         CallKind::Global => {
-            // The caller restores its own r2: go straight to C and back.
             c.global.add(1, Relaxed);
+            t.tail_out.then_some(Frame {
+                ret: r.link as u64,
+                toc: slot,
+                slot,
+                owner: t as *const Target as usize,
+            })
         }
         CallKind::Local => {
             c.local.add(1, Relaxed);
-            let caller_sp = r.gpr[1] as u64;
-            // SAFETY: the caller's stack frame header (32 bytes at r1) is
-            // always present under the ELFv2 ABI; 24(r1) is its TOC slot.
-            let slot = unsafe { core::ptr::read_volatile((caller_sp + 24) as *const u64) };
-            let frame = Frame {
+            Some(Frame {
                 ret: r.link as u64,
                 toc,
                 slot,
                 owner: t as *const Target as usize,
-            };
-            match shadow::push(frame) {
-                Ok(depth) => {
-                    c.depth.add(1, Relaxed);
-                    if depth as u64 > c.peak.load(Relaxed) {
-                        c.peak.store(depth as u64, Relaxed);
-                    }
-                    r.link = trampoline::return_tramp() as usize;
+            })
+        }
+    };
+    if let Some(frame) = frame {
+        match shadow::push(frame) {
+            Ok(depth) => {
+                c.depth.add(1, Relaxed);
+                if depth as u64 > c.peak.load(Relaxed) {
+                    c.peak.store(depth as u64, Relaxed);
                 }
-                Err(e) => {
-                    // Not redirected: B itself runs, with the TOC it had.
-                    c.fallback.add(1, Relaxed);
-                    t.report_fallback(e);
-                    return;
-                }
+                r.link = trampoline::return_tramp() as usize;
+            }
+            Err(e) => {
+                // Not redirected: B itself runs, with the TOC it had.
+                c.fallback.add(1, Relaxed);
+                t.report_fallback(e);
+                return;
             }
         }
     }

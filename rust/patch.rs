@@ -51,6 +51,9 @@ pub(crate) struct Target {
     object: Option<CString>,
     /// The object went away (module unloaded): hook and marker are gone.
     gone: bool,
+    /// The replacement tail-calls out of its module through a TOC-saving
+    /// stub (symbols::tail_calls_out): global calls need a shadow frame too.
+    pub(crate) tail_out: bool,
     /// Replacement's global entry.
     pub(crate) new_func: u64,
     global_entry: u64,
@@ -130,8 +133,8 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
         return Err(EOPNOTSUPP);
     }
     let new_func = f.new_func as u64;
-    match symbols::symbol_start(new_func) {
-        Some((start, true)) if start == new_func && (text.0..text.1).contains(&new_func) => {}
+    match symbols::symbol_at(new_func) {
+        Some((start, _, true)) if start == new_func && (text.0..text.1).contains(&new_func) => {}
         _ => {
             pr_err!(
                 "{}: new_func {:#x} is not a function of the patch module\n",
@@ -142,6 +145,13 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
         }
     }
     let func = symbols::resolve(obj, name)?;
+    let tail_out = symbols::tail_calls_out(new_func, text)?;
+    if tail_out {
+        pr_info!(
+            "{}: the replacement tail-calls out of its module through a TOC-saving stub: all its calls return through the trampoline\n",
+            s(name)
+        );
+    }
     let marker = Marker::for_prologue(func.entry, func.second, func.toc_word);
     Ok(KBox::new(
         Target {
@@ -152,6 +162,7 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
                 None => None,
             },
             gone: false,
+            tail_out,
             new_func,
             global_entry: func.global_entry,
             marker,
@@ -406,10 +417,11 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             };
             writeln!(
                 f,
-                "  func {} prologue {} marker {} calls {} local {} global {} fallback {} depth {} peak {}",
+                "  func {} prologue {} marker {} tail-out {} calls {} local {} global {} fallback {} depth {} peak {}",
                 s(&t.name),
                 form,
                 marker,
+                t.tail_out as u8,
                 c.calls.load(Relaxed),
                 c.local.load(Relaxed),
                 c.global.load(Relaxed),

@@ -11,7 +11,7 @@
 use kernel::{ffi, prelude::*, str::CStr};
 
 use crate::glue;
-use crate::logic::insn::GlobalEntry;
+use crate::logic::insn::{outgoing_sibling_branches, saves_toc, GlobalEntry};
 
 /// A resolved patch target.
 pub(crate) struct Function {
@@ -25,21 +25,50 @@ pub(crate) struct Function {
     pub(crate) toc_word: u64,
 }
 
-/// Start address and object kind (`true`: module) of the symbol at `addr`.
-pub(crate) fn symbol_start(addr: u64) -> Option<(u64, bool)> {
+/// Start address, size and object kind (`true`: module) of the symbol at
+/// `addr`.
+pub(crate) fn symbol_at(addr: u64) -> Option<(u64, u64, bool)> {
     let mut start: ffi::c_ulong = 0;
     let mut size: ffi::c_ulong = 0;
     // SAFETY: plain out-pointers to locals.
     let r = unsafe { glue::tocpatch_symbol_start(addr as ffi::c_ulong, &mut start, &mut size) };
     match r {
-        0 => Some((start as u64, false)),
-        1 => Some((start as u64, true)),
+        0 => Some((start as u64, size as u64, false)),
+        1 => Some((start as u64, size as u64, true)),
         _ => None,
     }
 }
 
 fn as_str(s: &CStr) -> &str {
     s.to_str().unwrap_or("?")
+}
+
+/// Whether the replacement at `func` (in the module text `text`) ends in a
+/// sibling call out of itself through a TOC-saving call stub: such a stub
+/// stores the replacement's TOC in the TOC save slot of whatever frame is
+/// at r1, which after a tail call is the original caller's. The caller
+/// would then reload a wrong r2 after the call returns. Branch targets
+/// outside the patch module's text cannot be inspected and count as such
+/// calls too (the safe side).
+pub(crate) fn tail_calls_out(func: u64, text: (u64, u64)) -> Result<bool> {
+    let (start, size, _) = symbol_at(func).ok_or(ENOENT)?;
+    // Never read past the module text, whatever kallsyms says.
+    let end = (start + size).min(text.1);
+    let n = ((end - start) / 4) as usize;
+    // SAFETY: [start, end) is the replacement's code, inside the mapped
+    // text of the patch module.
+    let code = unsafe { core::slice::from_raw_parts(start as *const u32, n) };
+    for (_, target) in outgoing_sibling_branches(code, start) {
+        if target < text.0 || target + 16 > text.1 {
+            return Ok(true);
+        }
+        // SAFETY: the 4 words at `target` are inside the module's text.
+        let words = unsafe { core::slice::from_raw_parts(target as *const u32, 4) };
+        if saves_toc(words) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Resolves function `name` of `object` (a module name, or `None` for
@@ -58,7 +87,7 @@ pub(crate) fn resolve(object: Option<&CStr>, name: &CStr) -> Result<Function> {
         );
         return Err(Error::from_errno(r));
     }
-    let Some((start, in_module)) = symbol_start(addr as u64) else {
+    let Some((start, _, in_module)) = symbol_at(addr as u64) else {
         pr_err!("no symbol at the address of {}\n", as_str(name));
         return Err(ENOENT);
     };

@@ -19,9 +19,11 @@ pub(crate) fn entry_tramp() -> u64 {
     tocpatch_entry_tramp as *const () as u64
 }
 
-/// Address of the return trampoline.
+/// The return address given to replacements: the return trampoline past
+/// its leading `nop`, so that stack traces name it (they look up the
+/// return address minus one).
 pub(crate) fn return_tramp() -> u64 {
-    tocpatch_return_tramp as *const () as u64
+    tocpatch_return_tramp as *const () as u64 + 4
 }
 
 /// What the return trampoline puts back: returned in r3 and r4 (ELFv2

@@ -36,7 +36,7 @@ expect_counts() {
 	tap_check "$1 counters: $got" [ "$got" = "local $3 global $4 fallback $5 depth 0" ]
 }
 
-tap_plan 25
+tap_plan 31
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -84,6 +84,18 @@ tap_check "(d) peak shadow depth is the bound" [ "$(field tp_target_depth peak)"
 tap_check "(d) fallback reported once in dmesg" \
 	[ "$(log_since | grep -c 'tp_target_depth: shadow stack full')" = 1 ]
 
+# (h) the replacement (asm, test_patch_tail.S) ends in a tail call out of
+# its module through a TOC-saving stub: detected at enable, so even global
+# calls return through the trampoline, which puts back the caller's TOC
+# save slot that the stub overwrote.
+tap_check "(h) tail call out detected" \
+	grep -q '^  func tp_target_tail_asm .* tail-out 1 ' "$S"
+tap_check "(h) plain replacements are not flagged" \
+	grep -q '^  func tp_target_add .* tail-out 0 ' "$S"
+expect_call "(h) global call" caller tailasm 5 1005
+expect_call "(h) local call" target tailasm 6 1006
+expect_counts "(h)" tp_target_tail_asm 1 1 0
+
 # (f) the replacement sleeps while another task disables the patch: the
 # disable waits, the patch module cannot be unloaded meanwhile, the
 # sleeper returns correctly, and then the module goes.
@@ -95,6 +107,11 @@ disabler=$!
 sleep 0.5
 tap_check "(f) patch module refuses to unload while the sleeper is inside" \
 	sh -c "! rmmod tocpatch_test_patch 2>/dev/null"
+# The sleeper's kernel stack reads through the return trampoline.
+stack=$(cat /proc/$sleeper/stack)
+echo "$stack" | sed 's/^/# /'
+tap_check "(f) /proc/PID/stack shows the replacement and the return trampoline" \
+	sh -c "echo '$stack' | grep -q tp_patched_sleep && echo '$stack' | grep -q tocpatch_return_tramp"
 wait $sleeper
 wait $disabler
 tap_check "(f) sleeper got the replacement's result: $(cat /tmp/sleeper.out)" \

@@ -245,6 +245,60 @@ pub const fn repair_toc(r2: u64, delta: i64) -> u64 {
     r2.wrapping_sub(delta as u64)
 }
 
+const OP_B: u32 = 18;
+const OP_STD: u32 = 62;
+
+/// Encodes `std rs, ds(ra)`; `ds` must be a multiple of 4.
+pub const fn std(rs: u32, ra: u32, ds: i16) -> u32 {
+    (OP_STD << 26) | (rs << 21) | (ra << 16) | ((ds as u16 as u32) & 0xfffc)
+}
+
+/// Encodes `b` (relative, no link) from `from` to `to`.
+pub const fn b(from: u64, to: u64) -> u32 {
+    (OP_B << 26) | ((to.wrapping_sub(from) as u32) & 0x03ff_fffc)
+}
+
+/// Encodes `bl` from `from` to `to`.
+pub const fn bl(from: u64, to: u64) -> u32 {
+    b(from, to) | 1
+}
+
+/// The target of a relative branch without link (`b`, a sibling call or a
+/// jump) at address `addr`, or `None` for anything else (`bl`, `ba`,
+/// conditional branches).
+pub const fn sibling_branch_target(insn: u32, addr: u64) -> Option<u64> {
+    if opcode(insn) != OP_B || insn & 3 != 0 {
+        return None;
+    }
+    // LI is a 24-bit word offset: sign-extend the 26-bit byte offset.
+    let off = (((insn & 0x03ff_fffc) << 6) as i32 >> 6) as i64;
+    Some(addr.wrapping_add(off as u64))
+}
+
+/// `std r2,24(r1)`: what a call stub does to save the caller's TOC in the
+/// TOC save slot of the frame at r1 (ELFv2).
+pub const STD_R2_TOC_SLOT: u32 = std(R2, 1, 24);
+
+/// Whether the first words of a branch target are a TOC-saving call stub
+/// (the ppc64 module loader's stubs save r2 within their first four
+/// instructions).
+pub fn saves_toc(words: &[u32]) -> bool {
+    words.iter().take(4).any(|w| *w == STD_R2_TOC_SLOT)
+}
+
+/// The sibling branches of a function's code that leave it: `(address of
+/// the branch, its target)` for every `b` whose target is outside
+/// `[base, base + 4 * code.len())`.
+pub fn outgoing_sibling_branches(code: &[u32], base: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
+    let end = base + 4 * code.len() as u64;
+    code.iter().enumerate().filter_map(move |(i, w)| {
+        let at = base + 4 * i as u64;
+        sibling_branch_target(*w, at)
+            .filter(|t| *t < base || *t >= end)
+            .map(|t| (at, t))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +441,39 @@ mod tests {
     #[test]
     fn no_marker_without_toc_setup() {
         assert_eq!(Marker::for_prologue(GlobalEntry::Unknown, 0, 0), None);
+    }
+
+    #[test]
+    fn branches() {
+        let at = 0xc008_0000_0000_1000u64;
+        // Forward, backward, and the ends of the +-32 MiB range.
+        for to in [at + 0x40, at - 0x100, at + 0x01ff_fffc, at - 0x0200_0000] {
+            assert_eq!(sibling_branch_target(b(at, to), at), Some(to));
+        }
+        assert_eq!(sibling_branch_target(bl(at, at + 8), at), None);
+        assert_eq!(sibling_branch_target(0x4800_0002, at), None); // ba
+        assert_eq!(sibling_branch_target(0x4182_0010, at), None); // beq
+        assert_eq!(sibling_branch_target(0x6000_0000, at), None); // nop
+        // From objdump of a module stub: std r2,24(r1) is f8 41 00 18.
+        assert_eq!(STD_R2_TOC_SLOT, 0xf841_0018);
+    }
+
+    #[test]
+    fn finds_tail_calls_leaving_the_function() {
+        let base = 0x1000u64;
+        let stub = 0x8000u64;
+        let code = [
+            addis(R2, R12, 1),
+            addi(R2, R2, 8),
+            b(base + 8, base + 16), // a jump inside the function
+            bl(base + 12, stub),    // a call: returns here, not a sibling call
+            b(base + 16, stub),     // the tail call
+        ];
+        let found: std::vec::Vec<_> = outgoing_sibling_branches(&code, base).collect();
+        assert_eq!(found, [(base + 16, stub)]);
+        let module_stub = [addis(11, R2, 0), addi(11, 11, 0x40), STD_R2_TOC_SLOT, ld(R12, 11, 32)];
+        assert!(saves_toc(&module_stub));
+        assert!(!saves_toc(&[addis(R2, R12, 1), addi(R2, R2, 8), 0x7c08_02a6, 0x6000_0000]));
     }
 
     #[test]

@@ -8,6 +8,7 @@
  *	global ARG	tp_target_add(ARG, 2) through the exported symbol
  *	fptr ARG	tp_target_add(ARG, 3) through a function pointer
  *	sleep ARG	tp_target_sleep(ARG) through the exported symbol
+ *	tailasm, tailrust, rust ARG: the same-named target functions
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -51,6 +52,12 @@ static ssize_t caller_write(struct file *f, const char __user *ubuf,
 		r = add_ptr(arg, 3);
 	else if (!strcmp(c, "sleep"))
 		r = tp_target_sleep(arg);
+	else if (!strcmp(c, "tailasm"))
+		r = tp_target_tail_asm(arg);
+	else if (!strcmp(c, "tailrust"))
+		r = tp_target_tail_rust(arg);
+	else if (!strcmp(c, "rust"))
+		r = tp_target_rust(arg);
 	else
 		r = -EINVAL;
 	after = read_r2();

@@ -35,7 +35,11 @@ static long tp_patched_asm(long x)
 	return x + 2;
 }
 
+/* In test_patch_tail.S: tail-calls tp_target_plain(x, 1000). */
+int tp_patched_tail_asm(int x);
+
 static struct tocpatch_func funcs[] = {
+	{ .old_name = "tp_target_tail_asm", .new_func = tp_patched_tail_asm },
 	{ .old_name = "tp_target_add", .new_func = tp_patched_add },
 	{ .old_name = "tp_target_depth", .new_func = tp_patched_depth },
 	{ .old_name = "tp_target_sleep", .new_func = tp_patched_sleep },

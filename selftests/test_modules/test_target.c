@@ -14,6 +14,9 @@
  *	walk ARG	tp_target_walk(ARG): local recursion through tp_target_depth
  *	sleep ARG	tp_target_sleep(ARG ms)
  *	asm ARG		tp_target_asm(ARG), an assembly function without TOC setup
+ *	tailasm ARG	tp_target_tail_asm(ARG)
+ *	tailrust ARG	tp_target_tail_rust(ARG)
+ *	rust ARG	tp_target_rust(ARG)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,6 +59,41 @@ noinline int tp_target_walk(int n)
 }
 EXPORT_SYMBOL_GPL(tp_target_walk);
 
+/* Never patched: what the (h) replacements tail-call, from another module. */
+static int tp_plain_calls;
+
+noinline int tp_target_plain(int a, int b)
+{
+	WRITE_ONCE(tp_plain_calls, tp_plain_calls + 1);
+	return a + b;
+}
+EXPORT_SYMBOL_GPL(tp_target_plain);
+
+/* (h) targets: their replacements end in a tail call to tp_target_plain. */
+static int tp_tail_calls;
+
+noinline int tp_target_tail_asm(int x)
+{
+	WRITE_ONCE(tp_tail_calls, tp_tail_calls + 1);
+	return x * 2;
+}
+EXPORT_SYMBOL_GPL(tp_target_tail_asm);
+
+noinline int tp_target_tail_rust(int x)
+{
+	WRITE_ONCE(tp_tail_calls, tp_tail_calls + 1);
+	return x * 3;
+}
+EXPORT_SYMBOL_GPL(tp_target_tail_rust);
+
+/* Patched by the Rust sample with an ordinary Rust function. */
+noinline int tp_target_rust(int x)
+{
+	WRITE_ONCE(tp_tail_calls, tp_tail_calls + 1);
+	return x * 5;
+}
+EXPORT_SYMBOL_GPL(tp_target_rust);
+
 noinline int tp_target_sleep(int ms)
 {
 	return ms;
@@ -86,6 +124,12 @@ static long run_case(const char *c, long arg)
 		return tp_target_sleep(arg);
 	if (!strcmp(c, "asm"))
 		return tp_target_asm(arg);
+	if (!strcmp(c, "tailasm"))
+		return tp_target_tail_asm(arg);
+	if (!strcmp(c, "tailrust"))
+		return tp_target_tail_rust(arg);
+	if (!strcmp(c, "rust"))
+		return tp_target_rust(arg);
 	return -EINVAL;
 }
 

@@ -8,6 +8,10 @@ int tp_target_tail(int a);
 int tp_target_depth(int n);
 int tp_target_walk(int n);
 int tp_target_sleep(int ms);
+int tp_target_plain(int a, int b);
+int tp_target_tail_asm(int x);
+int tp_target_tail_rust(int x);
+int tp_target_rust(int x);
 long tp_target_asm(long x);
 
 /* What the replacements add, so that a test can tell who ran. */

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A patch module written in Rust (samples/rust_sample.rs, through the Rust
+# binding include/tocpatch.rs): an ordinary Rust replacement, and (h) a
+# Rust replacement that tail-calls out of its module.
+
+. "$(dirname "$0")/lib.sh"
+
+T=/sys/kernel/debug/tocpatch_test
+S=/sys/kernel/debug/tocpatch/status
+C=/sys/kernel/debug/tocpatch/control
+
+call() {
+	echo "$2 $3" >"$T/$1" && cat "$T/$1"
+}
+
+expect_call() {
+	out=$(call "$2" "$3" "$4")
+	tap_check "$1: $out (want result $5 toc_ok 1)" [ "$out" = "result $5 toc_ok 1" ]
+}
+
+tap_plan 12
+
+load_mod tocpatch >/dev/null
+load_mod tocpatch_test_target >/dev/null
+load_mod tocpatch_test_caller >/dev/null
+
+out=$(load_mod tocpatch_sample_rust)
+tap_check "Rust patch module loads${out:+ ($out)}" [ -z "$out" ]
+sed 's/^/# /' "$S"
+tap_check "Rust replacement with a plain body is not flagged" \
+	grep -q '^  func tp_target_rust .* tail-out 0 ' "$S"
+tap_check "(h) Rust replacement's tail call out is detected" \
+	grep -q '^  func tp_target_tail_rust .* tail-out 1 ' "$S"
+expect_call "Rust replacement, local call" target rust 3 2015
+expect_call "Rust replacement, global call" caller rust 3 2015
+expect_call "(h) Rust tail call, global call" caller tailrust 4 2004
+expect_call "(h) Rust tail call, local call" target tailrust 4 2004
+tap_check "disable" sh -c "echo 'disable tocpatch_sample_rust' >$C"
+expect_call "original again (local)" target rust 3 15
+expect_call "original again (global, tail)" caller tailrust 4 12
+out=$(unload_mod tocpatch_sample_rust)
+tap_check "Rust patch module unloads${out:+ ($out)}" [ -z "$out" ]
+unload_mod tocpatch_test_caller >/dev/null
+unload_mod tocpatch_test_target >/dev/null
+out=$(unload_mod tocpatch)
+tap_check "tocpatch unloads${out:+ ($out)}" [ -z "$out" ]
+tap_done
