@@ -64,7 +64,7 @@ impl Func {
     /// Replace `old_name` (a unique name) by `new_func`.
     pub(crate) const fn new(old_name: &'static CStr, new_func: *const ffi::c_void) -> Self {
         Self {
-            old_name: old_name.as_ptr().cast(),
+            old_name: kernel::str::as_char_ptr_in_const_context(old_name),
             new_func,
             old_sympos: 0,
         }
@@ -90,7 +90,7 @@ impl Object {
     /// Functions of the (loaded) module `name`.
     pub(crate) const fn module(name: &'static CStr, funcs: &'static [Func]) -> Self {
         Self {
-            name: name.as_ptr().cast(),
+            name: kernel::str::as_char_ptr_in_const_context(name),
             funcs: funcs.as_ptr(),
         }
     }

@@ -31,7 +31,10 @@ fn control_write(_: &(), reader: &mut UserSliceReader) -> Result {
     match (words.next(), words.next(), words.next()) {
         (Some("disable"), Some(name), None) => patch::disable_by_name(name.as_bytes()),
         _ => {
-            pr_err!("control: unknown command '{}' (expected: disable NAME)\n", line);
+            pr_err!(
+                "control: unknown command '{}' (expected: disable NAME)\n",
+                line
+            );
             Err(EINVAL)
         }
     }
@@ -47,9 +50,14 @@ pub(crate) struct Control {
 impl Control {
     pub(crate) fn new() -> Result<Self> {
         let dir = Dir::new(c"tocpatch");
-        let status = KBox::pin_init(dir.read_callback_file(c"status", (), &status_show), GFP_KERNEL)?;
-        let control =
-            KBox::pin_init(dir.write_callback_file(c"control", (), &control_write), GFP_KERNEL)?;
+        let status = KBox::pin_init(
+            dir.read_callback_file(c"status", (), &status_show),
+            GFP_KERNEL,
+        )?;
+        let control = KBox::pin_init(
+            dir.write_callback_file(c"control", (), &control_write),
+            GFP_KERNEL,
+        )?;
         Ok(Self {
             _status: status,
             _control: control,

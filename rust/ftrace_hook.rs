@@ -9,12 +9,7 @@
 //! path loads r12, r0 (from `link`) and the new nip from them, which the
 //! entry trampoline relies on (see `arch_powerpc_asm/trampolines.S`).
 
-use kernel::{
-    bindings, ffi,
-    prelude::*,
-    sync::atomic::Relaxed,
-    types::Opaque,
-};
+use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, types::Opaque};
 
 use crate::asm_shim;
 use crate::logic::insn::CallKind;
@@ -90,6 +85,11 @@ impl Hook {
 ///
 /// Runs for each call of the function, in whatever context the call
 /// happens, with the function's arguments in `regs` and nothing allocated.
+///
+/// # Safety
+///
+/// Only ftrace calls this, for an ops registered by [`Hook::register`],
+/// with the `pt_regs` of its `ftrace_regs_caller` frame as `fregs`.
 unsafe extern "C" fn tocpatch_ftrace_handler(
     _ip: ffi::c_ulong,
     _parent_ip: ffi::c_ulong,
@@ -122,7 +122,7 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
                 ret: r.link as u64,
                 toc: slot,
                 slot,
-                owner: t as *const Target as usize,
+                owner: core::ptr::from_ref(t) as usize,
             })
         }
         CallKind::Local => {
@@ -131,7 +131,7 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
                 ret: r.link as u64,
                 toc,
                 slot,
-                owner: t as *const Target as usize,
+                owner: core::ptr::from_ref(t) as usize,
             })
         }
     };

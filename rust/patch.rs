@@ -194,8 +194,10 @@ fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<KBox<Target>>> 
     while let Some(obj) = unsafe { o.as_ref() }.filter(|ob: &&TocpatchObject| !ob.funcs.is_null()) {
         let objname = cstr(obj.name);
         let mut f = obj.funcs;
-        // SAFETY: `funcs` is an array terminated by a NULL `old_name`.
-        while let Some(func) = unsafe { f.as_ref() }.filter(|fu: &&TocpatchFunc| !fu.old_name.is_null()) {
+        while let Some(func) =
+            // SAFETY: `funcs` is an array terminated by a NULL `old_name`.
+            unsafe { f.as_ref() }.filter(|fu: &&TocpatchFunc| !fu.old_name.is_null())
+        {
             let t = new_target(objname, func, text)?;
             if targets
                 .iter()
@@ -345,7 +347,11 @@ const RELEASE_SLEEP_MS: u32 = 20;
 fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
     let p = &mut reg[idx];
     let Some(Next::To(next)) = transition(p.state, Event::Disable) else {
-        pr_err!("patch {} is {}: cannot disable\n", s(&p.name), p.state.name());
+        pr_err!(
+            "patch {} is {}: cannot disable\n",
+            s(&p.name),
+            p.state.name()
+        );
         return Err(EINVAL);
     };
     if p.state == PatchState::Enabled {
@@ -357,7 +363,11 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
     }
     p.state = next;
     for _ in 0..RELEASE_TRIES {
-        let frames: i64 = p.targets.iter().map(|t| t.counters.depth.load(Relaxed)).sum();
+        let frames: i64 = p
+            .targets
+            .iter()
+            .map(|t| t.counters.depth.load(Relaxed))
+            .sum();
         if frames == 0 {
             let mut running: ffi::c_uint = 0;
             // SAFETY: plain range query; sleeps (stop_machine).
@@ -390,10 +400,16 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
 /// Disables the patch named `name` (the control file).
 pub(crate) fn disable_by_name(name: &[u8]) -> Result {
     let mut reg = REGISTRY.lock();
-    let idx = reg.iter().position(|p| p.name.to_bytes() == name).ok_or_else(|| {
-        pr_err!("disable: no patch named {}\n", core::str::from_utf8(name).unwrap_or("?"));
-        ENOENT
-    })?;
+    let idx = reg
+        .iter()
+        .position(|p| p.name.to_bytes() == name)
+        .ok_or_else(|| {
+            pr_err!(
+                "disable: no patch named {}\n",
+                core::str::from_utf8(name).unwrap_or("?")
+            );
+            ENOENT
+        })?;
     disable_at(&mut reg, idx)
 }
 
@@ -421,7 +437,7 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 s(&t.name),
                 form,
                 marker,
-                t.tail_out as u8,
+                u8::from(t.tail_out),
                 c.calls.load(Relaxed),
                 c.local.load(Relaxed),
                 c.global.load(Relaxed),
@@ -447,14 +463,21 @@ pub(crate) extern "C" fn tocpatch_module_going(name: *const ffi::c_char) {
     let Some(name) = cstr(name) else { return };
     let mut reg = REGISTRY.lock();
     for p in reg.iter_mut() {
-        let in_module =
-            |t: &Target| !t.gone && t.object.as_ref().is_some_and(|o| o.to_bytes() == name.to_bytes());
+        let in_module = |t: &Target| {
+            !t.gone
+                && t.object
+                    .as_ref()
+                    .is_some_and(|o| o.to_bytes() == name.to_bytes())
+        };
         if !p.targets.iter().any(|t| in_module(t)) {
             continue;
         }
         let n = unhook(&mut p.targets, in_module);
         for t in p.targets.iter_mut().filter(|t| !t.hooked && !t.gone) {
-            if t.object.as_ref().is_some_and(|o| o.to_bytes() == name.to_bytes()) {
+            if t.object
+                .as_ref()
+                .is_some_and(|o| o.to_bytes() == name.to_bytes())
+            {
                 t.gone = true;
             }
         }

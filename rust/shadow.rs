@@ -92,7 +92,10 @@ impl Pool {
             )?;
         }
         let mut pool = KBox::new(Pool { slots }, GFP_KERNEL)?;
-        POOL.store(&mut *pool as *mut Pool, kernel::sync::atomic::Release);
+        POOL.store(
+            core::ptr::from_mut(&mut *pool),
+            kernel::sync::atomic::Release,
+        );
         Ok(pool)
     }
 
@@ -149,7 +152,8 @@ pub(crate) fn push(frame: Frame) -> core::result::Result<usize, PushError> {
         Ok(d) => Ok(d),
         Err(_) => {
             if slot.stack.depth() == 0 {
-                slot.owner.store(core::ptr::null_mut(), kernel::sync::atomic::Release);
+                slot.owner
+                    .store(core::ptr::null_mut(), kernel::sync::atomic::Release);
             }
             Err(PushError::Full)
         }
@@ -165,7 +169,8 @@ pub(crate) fn pop() -> core::result::Result<Frame, PopError> {
     // SAFETY: as in `push`.
     let frame = unsafe { slot.stack.pop() }?;
     if slot.stack.depth() == 0 {
-        slot.owner.store(core::ptr::null_mut(), kernel::sync::atomic::Release);
+        slot.owner
+            .store(core::ptr::null_mut(), kernel::sync::atomic::Release);
     }
     Ok(frame)
 }

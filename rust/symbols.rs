@@ -8,7 +8,11 @@
 //! needs: the function's global entry, its prologue and, for the large code
 //! model, the TOC offset word before it.
 
-use kernel::{ffi, prelude::*, str::CStr};
+use kernel::{
+    ffi,
+    prelude::*,
+    str::{CStr, CStrExt},
+};
 
 use crate::glue;
 use crate::logic::insn::{outgoing_sibling_branches, saves_toc, GlobalEntry};
@@ -75,9 +79,9 @@ pub(crate) fn tail_calls_out(func: u64, text: (u64, u64)) -> Result<bool> {
 /// vmlinux) and reads its prologue.
 pub(crate) fn resolve(object: Option<&CStr>, name: &CStr) -> Result<Function> {
     let mut addr: ffi::c_ulong = 0;
-    let obj_ptr = object.map_or(core::ptr::null(), |o| o.as_ptr().cast());
+    let obj_ptr = object.map_or(core::ptr::null(), |o| o.as_char_ptr());
     // SAFETY: both strings are NUL-terminated and outlive the call.
-    let r = unsafe { glue::tocpatch_resolve(obj_ptr, name.as_ptr().cast(), &mut addr) };
+    let r = unsafe { glue::tocpatch_resolve(obj_ptr, name.as_char_ptr(), &mut addr) };
     if r < 0 {
         pr_err!(
             "cannot resolve {}:{} (errno {})\n",

@@ -18,7 +18,7 @@ use crate::glue;
 use crate::logic::insn::{Marker, Width};
 
 fn write(global_entry: u64, m: &Marker, old: u64, new: u64) -> Result {
-    let addr = global_entry.wrapping_add(m.offset as i64 as u64);
+    let addr = global_entry.wrapping_add(i64::from(m.offset) as u64);
     let width = match m.width {
         Width::Word => 4,
         Width::Doubleword => 8,

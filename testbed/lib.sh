@@ -64,7 +64,8 @@ flavour_cc() {
 	esac
 }
 
-# Build tocpatch.ko, the samples and the selftest modules against the
+# Build tocpatch.ko, the samples and the selftest modules (Rust through
+# clippy, CLIPPY=1: any warning of ours fails the build) against the
 # kernel build tree $2 of flavour $1, into $TOCPATCH_CACHE/modules/$1
 # (out of the checkout, so that flavours do not overwrite each other).
 # Prints the output directory.
@@ -79,7 +80,7 @@ build_modules() {
 	echo "$kout" >"$mo/.kernel"
 	log "modules ($flavour): building (log: $mo/build.log)"
 	if ! make -C "$kout" M="$TOP_DIR" MO="$mo" ARCH=powerpc CROSS_COMPILE="$CROSS" \
-		CC="$(flavour_cc "$flavour")" BINDGEN="$TOOLS_DIR/bin/bindgen" \
+		CC="$(flavour_cc "$flavour")" BINDGEN="$TOOLS_DIR/bin/bindgen" CLIPPY=1 \
 		-j"$(nproc)" modules >"$mo/build.log" 2>&1; then
 		grep -E 'error|warning' "$mo/build.log" | head -n 30 >&2
 		die "modules ($flavour): build failed, see $mo/build.log"

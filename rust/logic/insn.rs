@@ -199,17 +199,17 @@ impl Marker {
                 } else {
                     (lo + 1, 1)
                 };
-                let new = (second & 0xffff_0000) | (new_lo as u16 as u32);
+                let new = (second & 0xffff_0000) | u32::from(new_lo as u16);
                 Some(Marker {
                     offset: 4,
                     width: Width::Word,
-                    old: second as u64,
-                    new: new as u64,
+                    old: u64::from(second),
+                    new: u64::from(new),
                     delta,
                 })
             }
             GlobalEntry::TocLoad { disp } => Some(Marker {
-                offset: disp as i32,
+                offset: i32::from(disp),
                 width: Width::Doubleword,
                 old: loaded,
                 new: loaded.wrapping_add(1),
@@ -454,7 +454,7 @@ mod tests {
         assert_eq!(sibling_branch_target(0x4800_0002, at), None); // ba
         assert_eq!(sibling_branch_target(0x4182_0010, at), None); // beq
         assert_eq!(sibling_branch_target(0x6000_0000, at), None); // nop
-        // From objdump of a module stub: std r2,24(r1) is f8 41 00 18.
+                                                                  // From objdump of a module stub: std r2,24(r1) is f8 41 00 18.
         assert_eq!(STD_R2_TOC_SLOT, 0xf841_0018);
     }
 
@@ -471,9 +471,19 @@ mod tests {
         ];
         let found: std::vec::Vec<_> = outgoing_sibling_branches(&code, base).collect();
         assert_eq!(found, [(base + 16, stub)]);
-        let module_stub = [addis(11, R2, 0), addi(11, 11, 0x40), STD_R2_TOC_SLOT, ld(R12, 11, 32)];
+        let module_stub = [
+            addis(11, R2, 0),
+            addi(11, 11, 0x40),
+            STD_R2_TOC_SLOT,
+            ld(R12, 11, 32),
+        ];
         assert!(saves_toc(&module_stub));
-        assert!(!saves_toc(&[addis(R2, R12, 1), addi(R2, R2, 8), 0x7c08_02a6, 0x6000_0000]));
+        assert!(!saves_toc(&[
+            addis(R2, R12, 1),
+            addi(R2, R2, 8),
+            0x7c08_02a6,
+            0x6000_0000
+        ]));
     }
 
     #[test]
