@@ -4,21 +4,22 @@
 . /tocpatch/selftests/lib.sh
 M=/tocpatch/modules
 say() { echo "tocpatch-demo: $*"; }
+show() { sed 's/^/tocpatch-demo:     /'; }
 tap_plan 5
 say "\$ cat /proc/cmdline"
-cat /proc/cmdline
+cat /proc/cmdline | show
 say "\$ insmod tocpatch.ko"
 tap_check "insmod tocpatch.ko" insmod $M/tocpatch.ko
 say "\$ insmod tocpatch_sample_cmdline.ko"
 tap_check "insmod tocpatch_sample_cmdline.ko" insmod $M/tocpatch_sample_cmdline.ko
 say "\$ cat /proc/cmdline"
-cat /proc/cmdline
+cat /proc/cmdline | show
 say "\$ cat /sys/kernel/debug/tocpatch/status"
-cat /sys/kernel/debug/tocpatch/status
+cat /sys/kernel/debug/tocpatch/status | show
 say "\$ echo disable tocpatch_sample_cmdline > /sys/kernel/debug/tocpatch/control"
 tap_check "disable" sh -c "echo disable tocpatch_sample_cmdline >/sys/kernel/debug/tocpatch/control"
 say "\$ cat /proc/cmdline"
-cat /proc/cmdline
+cat /proc/cmdline | show
 say "\$ rmmod tocpatch_sample_cmdline tocpatch"
 tap_check "rmmod sample" rmmod tocpatch_sample_cmdline
 tap_check "rmmod tocpatch" rmmod tocpatch
