@@ -5,6 +5,7 @@
 #   mprofile   bookworm gcc 12: -mprofile-kernel ftrace
 #   ool        trixie gcc 14: patchable entries, out-of-line stubs, CALL_OPS
 #   livepatch  mprofile plus CONFIG_LIVEPATCH=y (comparison kernel)
+#   nodebug    mprofile without lock/sleep/list debugging (to measure it)
 # The build tree is $TOCPATCH_CACHE/build/FLAVOUR-HASH, HASH covering the
 # kernel version, our kernel patches, the config fragments and the compiler,
 # so any change there builds a new tree. Prints the tree's path on stdout.
@@ -16,7 +17,9 @@ CC_BIN=$(flavour_cc "$flavour")
 [ -x "$CC_BIN" ] || die "compiler $CC_BIN missing: run testbed/setup.sh"
 
 fragments=("$TESTBED_DIR/configs/base.config")
-[ "$flavour" = livepatch ] && fragments+=("$TESTBED_DIR/configs/mprofile.config")
+case "$flavour" in
+livepatch|nodebug) fragments+=("$TESTBED_DIR/configs/mprofile.config") ;;
+esac
 fragments+=("$TESTBED_DIR/configs/$flavour.config")
 
 SRC=$(kernel_src_dir)
@@ -45,12 +48,15 @@ cat "${fragments[@]}" >"$OUT/fragment.config"
 kmake KCONFIG_ALLCONFIG="$OUT/fragment.config" allnoconfig >>"$BUILD_LOG" 2>&1 ||
 	die "allnoconfig failed, see $BUILD_LOG"
 
-# Every option a fragment sets must have survived Kconfig, and the ftrace
-# mode must be the one the flavour claims.
+# Every option a fragment sets must have survived Kconfig (the last
+# fragment to mention an option wins), and the ftrace mode must be the one
+# the flavour claims.
 bad=0
 while IFS= read -r line; do
 	grep -qxF "$line" "$OUT/.config" || { log "config: '$line' did not take effect"; bad=1; }
-done < <(grep -h '^CONFIG_' "${fragments[@]}")
+done < <(sed -n 's/^\(CONFIG_[A-Z0-9_]*=.*\)/\1/p; s/^# \(CONFIG_[A-Z0-9_]*\) is not set$/# \1 is not set/p' "${fragments[@]}" |
+	awk '{ k = ($1 == "#") ? $2 : substr($0, 1, index($0, "=") - 1); v[k] = $0; o[k] = NR }
+	     END { for (k in v) if (v[k] !~ /^#/) print v[k] }')
 while read -r _ what opt; do
 	case "$what" in
 	require) grep -qxF "$opt" "$OUT/.config" || { log "config: flavour $flavour needs $opt"; bad=1; } ;;

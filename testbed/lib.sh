@@ -58,9 +58,9 @@ apt_private() {
 # The compiler of a kernel flavour.
 flavour_cc() {
 	case "$1" in
-	mprofile|livepatch) echo "/usr/bin/${CROSS}gcc" ;;
+	mprofile|livepatch|nodebug) echo "/usr/bin/${CROSS}gcc" ;;
 	ool) echo "$GCC14_DIR/bin/${CROSS}gcc" ;;
-	*) die "unknown kernel flavour '$1' (mprofile, ool or livepatch)" ;;
+	*) die "unknown kernel flavour '$1' (mprofile, ool, livepatch or nodebug)" ;;
 	esac
 }
 

@@ -15,7 +15,7 @@ set -euo pipefail
 HOST_PKGS="gcc-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu flex bison
 bc libelf-dev libssl-dev cpio dwarves qemu-system-ppc clang-$LLVM_VERSION
 libclang-$LLVM_VERSION-dev lld-$LLVM_VERSION llvm-$LLVM_VERSION patchelf
-xz-utils zstd kmod rsync"
+xz-utils zstd kmod rsync file patch"
 
 setup_host_packages() {
 	local missing=() p
@@ -40,6 +40,11 @@ setup_rust() {
 		rustup component add rust-src >/dev/null ||
 			die "'rustup component add rust-src' failed"
 	}
+	# The kernel builds core from rust-src; the target's std is only needed
+	# for quick experiments with rustc outside the kernel build.
+	rustup target list --installed | grep -qx powerpc64le-unknown-linux-gnu ||
+		rustup target add powerpc64le-unknown-linux-gnu >/dev/null ||
+		die "'rustup target add powerpc64le-unknown-linux-gnu' failed"
 	if [ "$("$TOOLS_DIR/bin/bindgen" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
 		log "installing bindgen-cli $BINDGEN_VERSION (about 1-2 minutes)"
 		cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" \
