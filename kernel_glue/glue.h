@@ -18,8 +18,7 @@ int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 			  unsigned long *size);
 int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
 			u64 new);
-int tocpatch_tasks_in_text(unsigned long start, unsigned long end,
-			   unsigned int *running);
+int tocpatch_tasks_in_text(unsigned long start, unsigned long end);
 bool tocpatch_module_get(struct module *mod);
 void tocpatch_module_put(struct module *mod);
 void tocpatch_module_text(struct module *mod, unsigned long *start,

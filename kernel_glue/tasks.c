@@ -87,18 +87,15 @@ static int tocpatch_scan_all(void *data)
  * tocpatch_tasks_in_text - count tasks that may run or return into a range
  * @start:	start of the text range (a patch module's text)
  * @end:	its end
- * @running:	unused (kept 0): under stop_machine() no task is running
  *
  * Sleeps (stop_machine). Return: the number of tasks found, or a negative
  * errno if stop_machine() failed.
  */
-int tocpatch_tasks_in_text(unsigned long start, unsigned long end,
-			   unsigned int *running)
+int tocpatch_tasks_in_text(unsigned long start, unsigned long end)
 {
 	struct tocpatch_scan s = { .start = start, .end = end };
 	int ret;
 
-	*running = 0;
 	ret = stop_machine(tocpatch_scan_all, &s, NULL);
 	return ret ? ret : s.found;
 }

@@ -26,11 +26,7 @@ extern "C" {
         old: u64,
         new: u64,
     ) -> ffi::c_int;
-    pub(crate) fn tocpatch_tasks_in_text(
-        start: ffi::c_ulong,
-        end: ffi::c_ulong,
-        running: *mut ffi::c_uint,
-    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_tasks_in_text(start: ffi::c_ulong, end: ffi::c_ulong) -> ffi::c_int;
     pub(crate) fn tocpatch_module_get(module: ModulePtr) -> bool;
     pub(crate) fn tocpatch_module_put(module: ModulePtr);
     pub(crate) fn tocpatch_module_text(

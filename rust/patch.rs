@@ -369,14 +369,9 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
             .map(|t| t.counters.depth.load(Relaxed))
             .sum();
         if frames == 0 {
-            let mut running: ffi::c_uint = 0;
             // SAFETY: plain range query; sleeps (stop_machine).
             let n = unsafe {
-                glue::tocpatch_tasks_in_text(
-                    p.text.0 as ffi::c_ulong,
-                    p.text.1 as ffi::c_ulong,
-                    &mut running,
-                )
+                glue::tocpatch_tasks_in_text(p.text.0 as ffi::c_ulong, p.text.1 as ffi::c_ulong)
             };
             if n == 0 {
                 // SAFETY: the reference taken at enable.

@@ -38,7 +38,7 @@ for fl in $flavours; do
 	img=$mo/initramfs-check.cpio
 	"$TESTBED_DIR/mkinitramfs.sh" "$img" "$mo" "$TESTBED_DIR/guest/run-selftests.sh"
 	out=$("$TESTBED_DIR/run-guest.sh" -k "$kout/vmlinux" -i "$img" \
-		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1200 \
+		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1800 \
 		-a "${TOCPATCH_TESTS:+TOCPATCH_TESTS=$TOCPATCH_TESTS}" | tee /dev/stderr | tail -n 1) ||
 		{ grep -q ' 0 failed' <<<"$out" && add_counts "x: 0 passed, 1 failed, 0 skipped"; }
 	add_counts "$out"
