@@ -25,6 +25,8 @@ void tocpatch_module_text(struct module *mod, unsigned long *start,
 			  unsigned long *end);
 const char *tocpatch_module_name(struct module *mod);
 void tocpatch_abi_layout(unsigned long *out, unsigned int n);
+unsigned long tocpatch_irq_save(void);
+void tocpatch_irq_restore(unsigned long flags);
 int tocpatch_notifier_register(void);
 void tocpatch_notifier_unregister(void);
 

@@ -36,6 +36,8 @@ extern "C" {
     );
     pub(crate) fn tocpatch_module_name(module: ModulePtr) -> *const ffi::c_char;
     pub(crate) fn tocpatch_abi_layout(out: *mut ffi::c_ulong, n: ffi::c_uint);
+    pub(crate) fn tocpatch_irq_save() -> ffi::c_ulong;
+    pub(crate) fn tocpatch_irq_restore(flags: ffi::c_ulong);
     pub(crate) fn tocpatch_notifier_register() -> ffi::c_int;
     pub(crate) fn tocpatch_notifier_unregister();
 }

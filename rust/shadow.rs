@@ -28,14 +28,32 @@
 //! (counted as a fallback).
 
 use kernel::{
-    bindings,
-    interrupt::local_interrupt_disable,
+    bindings, ffi,
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
     task::Task,
 };
 
+use crate::glue;
 use crate::logic::shadow::{Frame, PopError, ShadowStack};
+
+/// Local interrupts masked while it lives.
+struct IrqsOff(ffi::c_ulong);
+
+impl IrqsOff {
+    fn new() -> Self {
+        // SAFETY: plain local_irq_save(); restored in `drop`.
+        Self(unsafe { glue::tocpatch_irq_save() })
+    }
+}
+
+impl Drop for IrqsOff {
+    fn drop(&mut self) {
+        // SAFETY: restores what `new` saved, on the same CPU (interrupts
+        // are off in between, so no migration).
+        unsafe { glue::tocpatch_irq_restore(self.0) };
+    }
+}
 
 /// Frames per task.
 pub(crate) const DEPTH: usize = 32;
@@ -141,7 +159,7 @@ fn pool() -> Option<&'static Pool> {
 pub(crate) fn push(frame: Frame) -> core::result::Result<usize, PushError> {
     let pool = pool().ok_or(PushError::NoSlot)?;
     let task = Task::current_raw();
-    let _irqs = local_interrupt_disable();
+    let _irqs = IrqsOff::new();
     let slot = match pool.find(task) {
         Some(s) => s,
         None => pool.claim(task).ok_or(PushError::NoSlot)?,
@@ -164,7 +182,7 @@ pub(crate) fn push(frame: Frame) -> core::result::Result<usize, PushError> {
 pub(crate) fn pop() -> core::result::Result<Frame, PopError> {
     let pool = pool().ok_or(PopError::Empty)?;
     let task = Task::current_raw();
-    let _irqs = local_interrupt_disable();
+    let _irqs = IrqsOff::new();
     let slot = pool.find(task).ok_or(PopError::Empty)?;
     // SAFETY: as in `push`.
     let frame = unsafe { slot.stack.pop() }?;

@@ -58,6 +58,11 @@ pub(crate) unsafe extern "C" fn tocpatch_shadow_pop(caller_sp: *mut u64) -> Rest
             }
         }
         // There is no address we could safely return to.
-        Err(e) => panic!("tocpatch: shadow stack broken on return: {:?}", e),
+        Err(e) => panic!(
+            "tocpatch: shadow stack broken on return to the trampoline: {:?} (task {:?}, sp {:#x})",
+            e,
+            kernel::current!().pid(),
+            caller_sp as usize
+        ),
     }
 }

@@ -87,3 +87,33 @@ mod_absent() {
 mod_refcnt() {
 	cat "/sys/module/$1/refcnt"
 }
+
+# The tocpatch debugfs files and the selftest modules' call files.
+S=/sys/kernel/debug/tocpatch/status
+C=/sys/kernel/debug/tocpatch/control
+T=/sys/kernel/debug/tocpatch_test
+
+# call FILE CASE ARG: make the test module behind $T/FILE call CASE with
+# ARG; prints "result R toc_ok B" (B: r2 was the same after the call).
+call() {
+	echo "$2 $3" >"$T/$1" && cat "$T/$1"
+}
+
+# expect_call NAME FILE CASE ARG RESULT: one test of a call's result and r2.
+expect_call() {
+	out=$(call "$2" "$3" "$4")
+	tap_check "$1: $out (want result $5 toc_ok 1)" [ "$out" = "result $5 toc_ok 1" ]
+}
+
+# field FUNC NAME: the value of NAME on FUNC's line of the status file.
+field() {
+	awk -v f="$1" -v k="$2" '$1 == "func" && $2 == f {
+		for (i = 3; i < NF; i++) if ($i == k) print $(i + 1) }' "$S"
+}
+
+# expect_counts NAME FUNC LOCAL GLOBAL FALLBACK: one test of FUNC's
+# counters (and no shadow frame left).
+expect_counts() {
+	got="local $(field "$2" local) global $(field "$2" global) fallback $(field "$2" fallback) depth $(field "$2" depth)"
+	tap_check "$1 counters: $got" [ "$got" = "local $3 global $4 fallback $5 depth 0" ]
+}

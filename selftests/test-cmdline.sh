@@ -7,14 +7,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-S=/sys/kernel/debug/tocpatch/status
-C=/sys/kernel/debug/tocpatch/control
 PATCHED="this has been live patched by tocpatch"
-
-field() {
-	awk -v f="$1" -v k="$2" '$1 == "func" && $2 == f {
-		for (i = 3; i < NF; i++) if ($i == k) print $(i + 1) }' "$S"
-}
 
 tap_plan 9
 

@@ -9,33 +9,6 @@
 
 . "$(dirname "$0")/lib.sh"
 
-T=/sys/kernel/debug/tocpatch_test
-S=/sys/kernel/debug/tocpatch/status
-C=/sys/kernel/debug/tocpatch/control
-
-# call FILE CASE ARG: prints "result R toc_ok B"
-call() {
-	echo "$2 $3" >"$T/$1" && cat "$T/$1"
-}
-
-# field FUNC NAME: a counter of FUNC from the status file
-field() {
-	awk -v f="$1" -v k="$2" '$1 == "func" && $2 == f {
-		for (i = 3; i < NF; i++) if ($i == k) print $(i + 1) }' "$S"
-}
-
-# expect_call NAME FILE CASE ARG RESULT
-expect_call() {
-	out=$(call "$2" "$3" "$4")
-	tap_check "$1: $out (want result $5 toc_ok 1)" [ "$out" = "result $5 toc_ok 1" ]
-}
-
-# expect_counts NAME FUNC LOCAL GLOBAL FALLBACK
-expect_counts() {
-	got="local $(field "$2" local) global $(field "$2" global) fallback $(field "$2" fallback) depth $(field "$2" depth)"
-	tap_check "$1 counters: $got" [ "$got" = "local $3 global $4 fallback $5 depth 0" ]
-}
-
 tap_plan 31
 
 load_mod tocpatch >/dev/null

@@ -7,9 +7,6 @@
 
 . "$(dirname "$0")/lib.sh"
 
-S=/sys/kernel/debug/tocpatch/status
-C=/sys/kernel/debug/tocpatch/control
-
 # refused NAME WHICH ERRNO_TEXT: tocpatch_test_bad.ko which=WHICH must fail
 # with ERRNO_TEXT, log one distinct tocpatch line, and leave status as is.
 refused() {

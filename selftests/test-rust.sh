@@ -7,19 +7,6 @@
 
 . "$(dirname "$0")/lib.sh"
 
-T=/sys/kernel/debug/tocpatch_test
-S=/sys/kernel/debug/tocpatch/status
-C=/sys/kernel/debug/tocpatch/control
-
-call() {
-	echo "$2 $3" >"$T/$1" && cat "$T/$1"
-}
-
-expect_call() {
-	out=$(call "$2" "$3" "$4")
-	tap_check "$1: $out (want result $5 toc_ok 1)" [ "$out" = "result $5 toc_ok 1" ]
-}
-
 tap_plan 12
 
 load_mod tocpatch >/dev/null

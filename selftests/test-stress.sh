@@ -8,8 +8,6 @@
 
 . "$(dirname "$0")/lib.sh"
 
-T=/sys/kernel/debug/tocpatch_test
-C=/sys/kernel/debug/tocpatch/control
 CYCLES=${TOCPATCH_STRESS_CYCLES:-1000}
 
 tap_plan 5

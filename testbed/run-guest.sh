@@ -8,7 +8,7 @@
 # and kernel problems as they appear (everything with -v). Exit status 0
 # when the guest finished, every TAP test passed and the kernel log shows no
 # WARN, BUG, oops, lockdep or list-corruption report. The last line printed
-# is "guest: N passed, N failed, N skipped".
+# is "guest: N passed, N failed, N skipped", also written to LOG.verdict.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,9 +27,10 @@ command -v qemu-system-ppc64 >/dev/null || die "qemu-system-ppc64 missing: run t
 # Kernel log lines that fail a run whatever the tests said.
 PROBLEMS='cut here ---|WARNING: .* at |WARNING: CPU:|BUG:|Oops|Kernel panic|Unable to handle kernel|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|list_add corruption|list_del corruption|soft lockup|self-detected stall|blocked for more than|Bad page|refcount_t:|UBSAN|general protection'
 
+rm -f "$logf.verdict"
 log "guest: booting $(basename "$kernel"), $smp cpus, $mem (console log: $logf)"
 start=$(date +%s.%N)
-filter='^(ok |not ok |TAP version|1\.\.|# )|tocpatch-guest:|tocpatch|'"$PROBLEMS"
+filter='^(ok |not ok |TAP version|1\.\.|# )|tocpatch-guest:|'"$PROBLEMS"
 [ $verbose = 1 ] && filter='.'
 set +e
 timeout --foreground -k 5 "$timeout" \
@@ -75,5 +76,5 @@ boot=$(sed -n 's/^tocpatch-guest: up \([0-9.]*\)s.*/\1/p' "$logf" | head -n1)
 log "guest: ran ${secs%.*}s (kernel reached /init at ${boot:-?}s uptime)"
 [ "$nf" = 0 ] || fail=1
 [ "$np" != 0 ] || { log "guest: no test ran"; fail=1; }
-echo "guest: $np passed, $nf failed, $ns skipped"
+echo "guest: $np passed, $nf failed, $ns skipped" | tee "$logf.verdict"
 exit $fail

@@ -60,16 +60,33 @@ static int __init tp_bad_init(void)
 	struct tocpatch_func *funcs;
 
 	switch (which) {
-	case 1: funcs = f_unknown; break;
-	case 2: funcs = f_sympos; break;
-	case 3: funcs = f_outside; break;
-	case 4: funcs = f_ok; obj = "tp_no_such_module"; break;
-	case 5: funcs = f_none; break;
-	case 6: funcs = f_ok; break;
-	case 7: funcs = f_twice; break;
-	case 8: return tocpatch_enable_patch(NULL);
-	case 9: funcs = f_ok; break;
-	default: return -EINVAL;
+	case 1:
+		funcs = f_unknown;
+		break;
+	case 2:
+		funcs = f_sympos;
+		break;
+	case 3:
+		funcs = f_outside;
+		break;
+	case 4:
+		funcs = f_ok;
+		obj = "tp_no_such_module";
+		break;
+	case 5:
+		funcs = f_none;
+		break;
+	case 6:
+	case 9:
+		funcs = f_ok;
+		break;
+	case 7:
+		funcs = f_twice;
+		break;
+	case 8:
+		return tocpatch_enable_patch(NULL);
+	default:
+		return -EINVAL;
 	}
 	objs[0].name = obj;
 	objs[0].funcs = funcs;

@@ -12,44 +12,21 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/debugfs.h>
 #include <linux/module.h>
-#include <linux/uaccess.h>
 #include "test_target.h"
 
-static int (*volatile add_ptr)(int, int) = tp_target_add;
-static long last_result;
-static bool last_toc_ok;
-static DEFINE_MUTEX(call_lock);
+/* Read with READ_ONCE() so that the compiler cannot turn it into a direct call. */
+static int (*add_ptr)(int, int) = tp_target_add;
 
-static unsigned long read_r2(void)
+static long caller_run(const char *c, long arg, bool *toc_ok)
 {
-	unsigned long r2;
+	unsigned long before = tp_read_r2();
+	long r;
 
-	asm volatile("mr %0, 2" : "=r" (r2));
-	return r2;
-}
-
-static ssize_t caller_write(struct file *f, const char __user *ubuf,
-			    size_t len, loff_t *off)
-{
-	char buf[64], c[16];
-	unsigned long before, after;
-	long arg, r;
-
-	if (len >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	if (sscanf(buf, "%15s %ld", c, &arg) != 2)
-		return -EINVAL;
-	mutex_lock(&call_lock);
-	before = read_r2();
 	if (!strcmp(c, "global"))
 		r = tp_target_add(arg, 2);
 	else if (!strcmp(c, "fptr"))
-		r = add_ptr(arg, 3);
+		r = READ_ONCE(add_ptr)(arg, 3);
 	else if (!strcmp(c, "sleep"))
 		r = tp_target_sleep(arg);
 	else if (!strcmp(c, "tailasm"))
@@ -60,48 +37,21 @@ static ssize_t caller_write(struct file *f, const char __user *ubuf,
 		r = tp_target_rust(arg);
 	else
 		r = -EINVAL;
-	after = read_r2();
-	last_result = r;
-	last_toc_ok = before == after;
-	mutex_unlock(&call_lock);
-	return r == -EINVAL ? -EINVAL : len;
+	*toc_ok = before == tp_read_r2();
+	return r;
 }
-
-static ssize_t caller_read(struct file *f, char __user *ubuf, size_t len,
-			   loff_t *off)
-{
-	char buf[64];
-	int n;
-
-	mutex_lock(&call_lock);
-	n = scnprintf(buf, sizeof(buf), "result %ld toc_ok %d\n", last_result,
-		      last_toc_ok);
-	mutex_unlock(&call_lock);
-	return simple_read_from_buffer(ubuf, len, off, buf, n);
-}
-
-static const struct file_operations caller_fops = {
-	.owner = THIS_MODULE,
-	.write = caller_write,
-	.read = caller_read,
-};
 
 static struct dentry *file;
 
 static int __init tp_caller_init(void)
 {
-	struct dentry *dir = debugfs_lookup("tocpatch_test", NULL);
-
-	if (!dir)
-		return -ENODEV;
-	file = debugfs_create_file("caller", 0600, dir, NULL, &caller_fops);
-	dput(dir);
-	return 0;
+	file = tp_call_file_create("caller", caller_run);
+	return PTR_ERR_OR_ZERO(file);
 }
 
 static void __exit tp_caller_exit(void)
 {
-	debugfs_remove(file);
+	tp_call_file_remove(file);
 }
 
 module_init(tp_caller_init);

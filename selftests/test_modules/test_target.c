@@ -23,6 +23,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "test_target.h"
 
@@ -100,17 +101,81 @@ noinline int tp_target_sleep(int ms)
 }
 EXPORT_SYMBOL_GPL(tp_target_sleep);
 
-static long last_result;
-static bool last_toc_ok;
-static DEFINE_MUTEX(call_lock);
+struct tp_call_file {
+	tp_run_fn run;
+	struct mutex lock;	/* serialises calls and result */
+	long result;
+	bool toc_ok;
+};
 
-static unsigned long read_r2(void)
+static ssize_t call_write(struct file *f, const char __user *ubuf,
+			  size_t len, loff_t *off)
 {
-	unsigned long r2;
+	struct tp_call_file *cf = f->f_inode->i_private;
+	char buf[64], c[16];
+	bool toc_ok = false;
+	long arg, r;
 
-	asm volatile("mr %0, 2" : "=r" (r2));
-	return r2;
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%15s %ld", c, &arg) != 2)
+		return -EINVAL;
+	mutex_lock(&cf->lock);
+	r = cf->run(c, arg, &toc_ok);
+	cf->result = r;
+	cf->toc_ok = toc_ok;
+	mutex_unlock(&cf->lock);
+	return r == -EINVAL ? -EINVAL : len;
 }
+
+static ssize_t call_read(struct file *f, char __user *ubuf, size_t len,
+			 loff_t *off)
+{
+	struct tp_call_file *cf = f->f_inode->i_private;
+	char buf[64];
+	int n;
+
+	mutex_lock(&cf->lock);
+	n = scnprintf(buf, sizeof(buf), "result %ld toc_ok %d\n", cf->result,
+		      cf->toc_ok);
+	mutex_unlock(&cf->lock);
+	return simple_read_from_buffer(ubuf, len, off, buf, n);
+}
+
+static const struct file_operations call_fops = {
+	.owner = THIS_MODULE,
+	.write = call_write,
+	.read = call_read,
+};
+
+static struct dentry *dir;
+
+struct dentry *tp_call_file_create(const char *name, tp_run_fn run)
+{
+	struct tp_call_file *cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+
+	if (!cf)
+		return ERR_PTR(-ENOMEM);
+	cf->run = run;
+	mutex_init(&cf->lock);
+	return debugfs_create_file(name, 0600, dir, cf, &call_fops);
+}
+EXPORT_SYMBOL_GPL(tp_call_file_create);
+
+void tp_call_file_remove(struct dentry *file)
+{
+	struct tp_call_file *cf;
+
+	if (IS_ERR_OR_NULL(file))
+		return;
+	cf = file->d_inode->i_private;
+	debugfs_remove(file);
+	kfree(cf);
+}
+EXPORT_SYMBOL_GPL(tp_call_file_remove);
 
 static long run_case(const char *c, long arg)
 {
@@ -133,62 +198,28 @@ static long run_case(const char *c, long arg)
 	return -EINVAL;
 }
 
-static ssize_t target_write(struct file *f, const char __user *ubuf,
-			    size_t len, loff_t *off)
+static long target_run(const char *c, long arg, bool *toc_ok)
 {
-	char buf[64], c[16];
-	unsigned long before, after;
-	long arg, r;
+	unsigned long before = tp_read_r2();
+	long r = run_case(c, arg);
 
-	if (len >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	if (sscanf(buf, "%15s %ld", c, &arg) != 2)
-		return -EINVAL;
-	mutex_lock(&call_lock);
-	before = read_r2();
-	r = run_case(c, arg);
-	after = read_r2();
-	last_result = r;
-	last_toc_ok = before == after;
-	mutex_unlock(&call_lock);
-	if (r == -EINVAL)
-		return -EINVAL;
-	return len;
+	*toc_ok = before == tp_read_r2();
+	return r;
 }
 
-static ssize_t target_read(struct file *f, char __user *ubuf, size_t len,
-			   loff_t *off)
-{
-	char buf[64];
-	int n;
+static struct dentry *target_file;
 
-	mutex_lock(&call_lock);
-	n = scnprintf(buf, sizeof(buf), "result %ld toc_ok %d\n", last_result,
-		      last_toc_ok);
-	mutex_unlock(&call_lock);
-	return simple_read_from_buffer(ubuf, len, off, buf, n);
-}
-
-static const struct file_operations target_fops = {
-	.owner = THIS_MODULE,
-	.write = target_write,
-	.read = target_read,
-};
-
-static struct dentry *dir;
 
 static int __init tp_target_init(void)
 {
 	dir = debugfs_create_dir("tocpatch_test", NULL);
-	debugfs_create_file("target", 0600, dir, NULL, &target_fops);
-	return 0;
+	target_file = tp_call_file_create("target", target_run);
+	return PTR_ERR_OR_ZERO(target_file);
 }
 
 static void __exit tp_target_exit(void)
 {
+	tp_call_file_remove(target_file);
 	debugfs_remove_recursive(dir);
 }
 

@@ -3,6 +3,10 @@
 #ifndef _TOCPATCH_TEST_TARGET_H
 #define _TOCPATCH_TEST_TARGET_H
 
+#include <linux/types.h>
+
+struct dentry;
+
 int tp_target_add(int a, int b);
 int tp_target_tail(int a);
 int tp_target_depth(int n);
@@ -13,6 +17,25 @@ int tp_target_tail_asm(int x);
 int tp_target_tail_rust(int x);
 int tp_target_rust(int x);
 long tp_target_asm(long x);
+
+/*
+ * Call files: /sys/kernel/debug/tocpatch_test/NAME. Writing "CASE ARG"
+ * runs run(CASE, ARG, &toc_ok) in the module that created the file; reading
+ * gives "result R toc_ok B". run() checks r2 around its own call with
+ * tp_read_r2(), as only the calling module can.
+ */
+typedef long (*tp_run_fn)(const char *c, long arg, bool *toc_ok);
+
+struct dentry *tp_call_file_create(const char *name, tp_run_fn run);
+void tp_call_file_remove(struct dentry *file);
+
+static __always_inline unsigned long tp_read_r2(void)
+{
+	unsigned long r2;
+
+	asm volatile("mr %0, 2" : "=r" (r2));
+	return r2;
+}
 
 /* What the replacements add, so that a test can tell who ran. */
 #define TP_PATCHED_BIAS 1000
