@@ -28,6 +28,20 @@
 #include "test_target.h"
 
 /*
+ * Every patch target checks first that it runs with a real (even) r2: an
+ * odd one would mean that a marked global entry ran without tocpatch's
+ * hook repairing it. It must come before anything uses the TOC, and BUG()
+ * needs none.
+ */
+#define TP_ASSERT_TOC()					\
+	do {						\
+		unsigned long __r2;			\
+							\
+		asm volatile("mr %0, 2" : "=r" (__r2) : : "memory"); \
+		BUG_ON(__r2 & 1);			\
+	} while (0)
+
+/*
  * Counting calls makes the function use its TOC, so GCC gives it a global
  * entry prologue (a leaf without TOC use has none, and gets no marker).
  */
@@ -35,6 +49,7 @@ static int tp_add_calls;
 
 noinline int tp_target_add(int a, int b)
 {
+	TP_ASSERT_TOC();
 	WRITE_ONCE(tp_add_calls, tp_add_calls + 1);
 	return a + b;
 }
@@ -48,6 +63,7 @@ noinline int tp_target_tail(int a)
 
 noinline int tp_target_depth(int n)
 {
+	TP_ASSERT_TOC();
 	if (n <= 0)
 		return 0;
 	return tp_target_walk(n - 1) + 1;
@@ -65,6 +81,7 @@ static int tp_plain_calls;
 
 noinline int tp_target_plain(int a, int b)
 {
+	TP_ASSERT_TOC();
 	WRITE_ONCE(tp_plain_calls, tp_plain_calls + 1);
 	return a + b;
 }
@@ -75,6 +92,7 @@ static int tp_tail_calls;
 
 noinline int tp_target_tail_asm(int x)
 {
+	TP_ASSERT_TOC();
 	WRITE_ONCE(tp_tail_calls, tp_tail_calls + 1);
 	return x * 2;
 }
@@ -82,6 +100,7 @@ EXPORT_SYMBOL_GPL(tp_target_tail_asm);
 
 noinline int tp_target_tail_rust(int x)
 {
+	TP_ASSERT_TOC();
 	WRITE_ONCE(tp_tail_calls, tp_tail_calls + 1);
 	return x * 3;
 }
@@ -90,6 +109,7 @@ EXPORT_SYMBOL_GPL(tp_target_tail_rust);
 /* Patched by the Rust sample with an ordinary Rust function. */
 noinline int tp_target_rust(int x)
 {
+	TP_ASSERT_TOC();
 	WRITE_ONCE(tp_tail_calls, tp_tail_calls + 1);
 	return x * 5;
 }
@@ -97,6 +117,7 @@ EXPORT_SYMBOL_GPL(tp_target_rust);
 
 noinline int tp_target_sleep(int ms)
 {
+	TP_ASSERT_TOC();
 	return ms;
 }
 EXPORT_SYMBOL_GPL(tp_target_sleep);
