@@ -23,6 +23,11 @@ demo:
 check:
 	testbed/check.sh
 
+# The 1000-cycle enable/disable stress test, on both flavours (not part of
+# check: see the open issue in Documentation/testbed.rst).
+stress:
+	TOCPATCH_TESTS=test-stress.sh testbed/check.sh
+
 host-test:
 	testbed/host-test.sh
 
@@ -31,7 +36,7 @@ kernels:
 	testbed/build-kernel.sh mprofile
 	testbed/build-kernel.sh ool
 
-clean: modules_clean
+clean:
 	cargo clean
 
-.PHONY: modules modules_clean demo check host-test kernels clean
+.PHONY: modules modules_clean demo check stress host-test kernels clean
