@@ -109,20 +109,27 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     // SAFETY: `regs` is valid for the duration of the callback; the
     // anonymous members are bindgen's view of the user_pt_regs union.
     let r = unsafe { &mut (*regs).__bindgen_anon_1.__bindgen_anon_1 };
-    let caller_sp = r.gpr[1] as u64;
-    // SAFETY: the caller's stack frame header (32 bytes at r1) is always
-    // present under the ELFv2 ABI; 24(r1) is its TOC save slot.
-    let slot = unsafe { core::ptr::read_volatile((caller_sp + 24) as *const u64) };
+    // The caller's TOC save slot, as it is now; only read for calls that
+    // get a shadow frame.
+    let caller_slot = || {
+        let caller_sp = r.gpr[1] as u64;
+        // SAFETY: the caller's stack frame header (32 bytes at r1) is always
+        // present under the ELFv2 ABI; 24(r1) is its TOC save slot.
+        unsafe { core::ptr::read_volatile((caller_sp + 24) as *const u64) }
+    };
     let frame = match kind {
         // The caller restores its own r2 from its slot: straight to C and
         // back, unless C's tail call out would overwrite that slot.
         CallKind::Global => {
             c.global.add(1, Relaxed);
-            t.tail_out.then_some(Frame {
-                ret: r.link as u64,
-                toc: slot,
-                slot,
-                owner: core::ptr::from_ref(t) as usize,
+            t.tail_out.then(|| {
+                let slot = caller_slot();
+                Frame {
+                    ret: r.link as u64,
+                    toc: slot,
+                    slot,
+                    owner: core::ptr::from_ref(t) as usize,
+                }
             })
         }
         CallKind::Local => {
@@ -130,7 +137,7 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
             Some(Frame {
                 ret: r.link as u64,
                 toc,
-                slot,
+                slot: caller_slot(),
                 owner: core::ptr::from_ref(t) as usize,
             })
         }
