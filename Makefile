@@ -28,6 +28,10 @@ check:
 stress:
 	TOCPATCH_TESTS=test-stress.sh testbed/check.sh
 
+# The livepatch flavour (CONFIG_LIVEPATCH=y): tocpatch must refuse to load.
+check-livepatch:
+	TOCPATCH_FLAVOURS=livepatch TOCPATCH_TESTS=test-livepatch.sh testbed/check.sh
+
 host-test:
 	testbed/host-test.sh
 
@@ -39,4 +43,4 @@ kernels:
 clean:
 	cargo clean
 
-.PHONY: modules modules_clean demo check stress host-test kernels clean
+.PHONY: modules modules_clean demo check stress check-livepatch host-test kernels clean

@@ -17,9 +17,6 @@ CC_BIN=$(flavour_cc "$flavour")
 [ -x "$CC_BIN" ] || die "compiler $CC_BIN missing: run testbed/setup.sh"
 
 fragments=("$TESTBED_DIR/configs/base.config")
-case "$flavour" in
-livepatch|nodebug) fragments+=("$TESTBED_DIR/configs/mprofile.config") ;;
-esac
 fragments+=("$TESTBED_DIR/configs/$flavour.config")
 
 SRC=$(kernel_src_dir)
