@@ -152,7 +152,11 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
             s(name)
         );
     }
-    let marker = Marker::for_prologue(func.entry, func.second, func.toc_word);
+    let marker = if crate::markers_enabled() {
+        Marker::for_prologue(func.entry, func.second, func.toc_word)
+    } else {
+        None
+    };
     Ok(KBox::new(
         Target {
             hook: Hook::new(),

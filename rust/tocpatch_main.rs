@@ -39,6 +39,17 @@ module! {
     authors: ["The tocpatch developers"],
     description: "Live patching engine for ppc64le with TOC-aware call classification",
     license: "GPL",
+    params: {
+        markers: bool {
+            default: true,
+            description: "Place odd-TOC markers (0: no markers, every call is handled as local; a diagnostic)",
+        },
+    },
+}
+
+/// Whether patches get odd-TOC markers (module parameter `markers`).
+pub(crate) fn markers_enabled() -> bool {
+    module_parameters::markers.value()
 }
 
 /// The ftrace mode of the running kernel (the one we were built for), or

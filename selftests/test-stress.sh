@@ -12,7 +12,9 @@ CYCLES=${TOCPATCH_STRESS_CYCLES:-1000}
 
 tap_plan 5
 
-load_mod tocpatch >/dev/null
+# TOCPATCH_MARKERS=0 (kernel command line) loads tocpatch without markers,
+# to tell marker problems from others.
+load_mod tocpatch ${TOCPATCH_MARKERS:+markers=$TOCPATCH_MARKERS} >/dev/null
 load_mod tocpatch_test_target >/dev/null
 load_mod tocpatch_test_caller >/dev/null
 rm -f /tmp/stop /tmp/bad.*
