@@ -20,6 +20,7 @@
 #include <linux/linkage.h>
 #include <asm/ppc_asm.h>
 #include <asm/ptrace.h>
+#include <asm/reg.h>
 
 	.text
 
@@ -32,11 +33,16 @@
  *      r1  = the caller's stack pointer, as at its call of B
  *      r3..r10 = B's arguments, untouched
  *      LR  = r0 (mprofile-kernel) or tocpatch_entry_tramp (out of line)
+ *      r13 = as ftrace_regs_caller reloaded it from its pt_regs: if the
+ *            task was preempted and migrated after ftrace_regs_caller saved
+ *            it, that is the paca of the CPU the task left.
  * Out: at C's global entry with r12 = its address (so C computes its own
- *      TOC), LR = r0, everything else as on entry. CTR is clobbered, which
- *      the ABI allows at a call.
+ *      TOC), r13 = this CPU's paca (from SPRG, as interrupt entry gets it),
+ *      LR = r0, everything else as on entry. CTR is clobbered, which the
+ *      ABI allows at a call.
  */
 SYM_CODE_START(tocpatch_entry_tramp)
+	GET_PACA(r13)
 	mtlr	r0
 	mtctr	r12
 	bctr
