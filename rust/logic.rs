@@ -7,8 +7,9 @@
 // The items are `pub` for the host library; inside the module they are
 // crate-internal, which is what `unreachable_pub` would have us spell.
 #![allow(unreachable_pub)]
-// Parts of the logic are used only once the engine's later stages are in;
-// the host tests cover them meanwhile.
+// The instruction encoders, `repair_toc` (the arithmetic the asm shim does,
+// as a tested specification), `GlobalEntry::toc` and a few constants are
+// used by the host tests only.
 #![allow(dead_code)]
 
 pub(crate) mod insn;
