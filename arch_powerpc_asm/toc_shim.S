@@ -18,10 +18,11 @@
  * unsigned long tocpatch_classify_call(struct pt_regs *regs, long delta)
  *
  * Called from the ftrace callback for a patched function B. The ftrace
- * caller (ftrace_regs_caller in arch/powerpc/kernel/trace/ftrace_entry.S)
- * built one frame holding both pt_regs and, at STK_GOT, the r2 that B was
- * running with when it reached the ftrace call; that slot is what the
- * ftrace caller loads r2 from on its way out.
+ * caller (ftrace_caller, or ftrace_regs_caller when another ops on B wants
+ * all registers; arch/powerpc/kernel/trace/ftrace_entry.S) built one frame
+ * holding pt_regs and, at STK_GOT, the r2 that B was running with when it
+ * reached the ftrace call. Both callers load r2 from that slot, and only
+ * from it, on their way out.
  *
  * B's global entry prologue carries the odd-TOC marker: entered through
  * it, B computed TOC + delta, an odd value. Entered through its local
@@ -30,23 +31,37 @@
  * In:  r3 = regs, the pt_regs of that frame (frame r1 + STACK_INT_FRAME_REGS)
  *      r4 = delta of B's marker (0 if B has none)
  * Out: r3 = the real TOC, with bit 0 set for a global call (odd r2 seen)
- *      For a global call, the TOC at STK_GOT and regs->gpr[2] are repaired
- *      (TOC + delta - delta), so that whatever runs next, the original B or
- *      the entry trampoline, starts with a valid r2.
- * Clobbers r0, r5, r7, cr0.
+ *      For a global call, the TOC at STK_GOT is repaired (TOC + delta -
+ *      delta), so that the original B, if it runs, starts with a valid r2.
+ * Clobbers r0, r5, cr0.
  */
 SYM_FUNC_START(tocpatch_classify_call)
-	mr	r7, r3
-	subi	r5, r7, TP_STACK_INT_FRAME_REGS	/* the ftrace frame's r1 */
+	subi	r5, r3, TP_STACK_INT_FRAME_REGS	/* the ftrace frame's r1 */
 	ld	r3, STK_GOT(r5)			/* r2 as B had it */
 	andi.	r0, r3, 1
 	beqlr					/* even: a local call */
 	subf	r3, r4, r3			/* odd: undo the marker */
 	std	r3, STK_GOT(r5)
-	std	r3, TP_REGS_GPR2(r7)
 	ori	r3, r3, 1
 	blr
 SYM_FUNC_END(tocpatch_classify_call)
+
+/*
+ * void tocpatch_set_exit_r2(struct pt_regs *regs, unsigned long value)
+ *
+ * Sets the r2 that the ftrace caller owning regs leaves with: its STK_GOT
+ * slot. The callback uses it to hand the replacement's global entry address
+ * to tocpatch_entry_tramp, which copies it to r12: ftrace_caller does not
+ * restore r12 (or any register outside r2..r10, r14, r15) from pt_regs.
+ *
+ * In:  r3 = regs, as for tocpatch_classify_call; r4 = value
+ * Out: nothing. Clobbers r5.
+ */
+SYM_FUNC_START(tocpatch_set_exit_r2)
+	subi	r5, r3, TP_STACK_INT_FRAME_REGS
+	std	r4, STK_GOT(r5)
+	blr
+SYM_FUNC_END(tocpatch_set_exit_r2)
 
 /*
  * unsigned long tocpatch_current_toc(void)

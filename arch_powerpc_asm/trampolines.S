@@ -2,20 +2,23 @@
 /*
  * tocpatch: entry and return trampolines.
  *
- * A patched function B is reached through ftrace. The Rust callback
+ * A patched function B is reached through ftrace. Our ftrace_ops ask for
+ * no saved registers (FTRACE_OPS_FL_IPMODIFY only, the WITH_ARGS
+ * interface), so ftrace_caller runs them; ftrace_regs_caller runs them
+ * instead when another ops on B wants all registers. The Rust callback
  * (rust/ftrace_hook.rs) classifies the call and, to redirect it to the
- * replacement C, sets in the pt_regs of the ftrace_regs_caller frame:
- *	nip	 = tocpatch_entry_tramp
- *	gpr[12]	 = C's global entry
- *	link	 = where C must return: the caller (global call), or
- *		   tocpatch_return_tramp (local call, after pushing a shadow
- *		   frame holding the caller's return address and TOC)
- * and ftrace_regs_caller's exit path loads r12 from gpr[12], r0 from link
- * and r2 from its STK_GOT slot (the TOC the call should have, repaired by
- * the classification shim), pops its frames and branches to nip. With
- * -mprofile-kernel it gets there with bctr and LR = r0; with out-of-line
- * stubs it gets there with blr, so LR = nip and only r0 holds the return
- * address. The entry trampoline serves both.
+ * replacement C, sets in the caller's frame:
+ *	nip	= tocpatch_entry_tramp
+ *	STK_GOT	= C's global entry (the slot both callers load r2 from last)
+ *	link	= where C must return: the caller (global call), or
+ *		  tocpatch_return_tramp + 4 (local call, after pushing a shadow
+ *		  frame holding the caller's return address and TOC)
+ * and the ftrace caller's exit path loads r0 from link, r2 from STK_GOT,
+ * pops its frames and branches to nip. With -mprofile-kernel it gets there
+ * with bctr and LR = r0; with out-of-line stubs it gets there with blr, so
+ * LR = nip and only r0 holds the return address. The entry trampoline
+ * serves both. A call that is not redirected leaves nip alone and gets back
+ * into B with r2 = STK_GOT, which the classification shim repaired.
  */
 #include <linux/linkage.h>
 #include <asm/ppc_asm.h>
@@ -27,22 +30,24 @@
 /*
  * tocpatch_entry_tramp: enter the replacement through its global entry.
  *
- * In:  r12 = C's global entry address
- *      r0  = return address for C (the caller, or tocpatch_return_tramp)
- *      r2  = the TOC of B (real, never odd)
+ * In:  r2  = C's global entry address (from STK_GOT, see above)
+ *      r0  = return address for C (the caller, or tocpatch_return_tramp + 4)
  *      r1  = the caller's stack pointer, as at its call of B
  *      r3..r10 = B's arguments, untouched
  *      LR  = r0 (mprofile-kernel) or tocpatch_entry_tramp (out of line)
- *      r13 = as ftrace_regs_caller reloaded it from its pt_regs: if the
- *            task was preempted and migrated after ftrace_regs_caller saved
- *            it, that is the paca of the CPU the task left.
+ *      r12 = scratch (B's global entry, if any, has consumed it)
+ *      r13 = this CPU's paca after ftrace_caller, which leaves r13 alone;
+ *            ftrace_regs_caller reloads r13 from its pt_regs, which is the
+ *            paca of the CPU the task left if it was preempted and migrated
+ *            while in there.
  * Out: at C's global entry with r12 = its address (so C computes its own
  *      TOC), r13 = this CPU's paca (from SPRG, as interrupt entry gets it),
- *      LR = r0, everything else as on entry. CTR is clobbered, which the
- *      ABI allows at a call.
+ *      LR = r0, r3..r10 and r1 as on entry. r2 holds C's address until C's
+ *      prologue sets it; CTR is clobbered, which the ABI allows at a call.
  */
 SYM_CODE_START(tocpatch_entry_tramp)
 	GET_PACA(r13)
+	mr	r12, r2
 	mtlr	r0
 	mtctr	r12
 	bctr

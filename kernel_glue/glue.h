@@ -27,6 +27,8 @@ const char *tocpatch_module_name(struct module *mod);
 void tocpatch_abi_layout(unsigned long *out, unsigned int n);
 unsigned long tocpatch_irq_save(void);
 void tocpatch_irq_restore(unsigned long flags);
+int tocpatch_recursion_trylock(unsigned long ip, unsigned long parent_ip);
+void tocpatch_recursion_unlock(int bit);
 int tocpatch_notifier_register(void);
 void tocpatch_notifier_unregister(void);
 

@@ -5,12 +5,12 @@
  * context. local_irq_save()/local_irq_restore() are macros, out of reach of
  * Rust; the refcounted local_interrupt_disable() of the kernel crate keeps
  * its count in the task's preempt_count and the saved state per CPU, which
- * is more than this needs.
+ * is more than this needs. notrace: they run inside the ftrace callback.
  */
 #include <linux/irqflags.h>
 #include "glue.h"
 
-unsigned long tocpatch_irq_save(void)
+notrace unsigned long tocpatch_irq_save(void)
 {
 	unsigned long flags;
 
@@ -18,7 +18,7 @@ unsigned long tocpatch_irq_save(void)
 	return flags;
 }
 
-void tocpatch_irq_restore(unsigned long flags)
+notrace void tocpatch_irq_restore(unsigned long flags)
 {
 	local_irq_restore(flags);
 }

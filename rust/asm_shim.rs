@@ -13,6 +13,7 @@ use crate::logic::insn::{classify, CallKind};
 
 extern "C" {
     fn tocpatch_classify_call(regs: *mut bindings::pt_regs, delta: i64) -> u64;
+    fn tocpatch_set_exit_r2(regs: *mut bindings::pt_regs, value: u64);
     fn tocpatch_current_toc() -> u64;
     fn tocpatch_regs_toc(regs: *const bindings::pt_regs) -> u64;
 }
@@ -22,14 +23,27 @@ extern "C" {
 ///
 /// # Safety
 ///
-/// `regs` must be the `pt_regs` of a live `ftrace_regs_caller` frame (what
-/// an ftrace callback with `FTRACE_OPS_FL_SAVE_REGS` receives), and `delta`
-/// the marker delta of the function being called (0 without a marker).
+/// `regs` must be the `pt_regs` of a live `ftrace_caller` or
+/// `ftrace_regs_caller` frame (what an ftrace callback receives as its
+/// `ftrace_regs` on powerpc), and `delta` the marker delta of the function
+/// being called (0 without a marker).
 #[inline]
 pub(crate) unsafe fn classify_call(regs: *mut bindings::pt_regs, delta: i64) -> (CallKind, u64) {
     // SAFETY: per this function's contract.
     let v = unsafe { tocpatch_classify_call(regs, delta) };
     (classify(v), v & !1)
+}
+
+/// Makes the ftrace caller owning `regs` leave with r2 = `value`.
+///
+/// # Safety
+///
+/// `regs` as for [`classify_call`]; the frame's r2 is then `value` instead
+/// of the function's TOC, which only the entry trampoline may receive.
+#[inline]
+pub(crate) unsafe fn set_exit_r2(regs: *mut bindings::pt_regs, value: u64) {
+    // SAFETY: per this function's contract.
+    unsafe { tocpatch_set_exit_r2(regs, value) }
 }
 
 /// The TOC pointer (r2) of this module, as the assembly sees it.

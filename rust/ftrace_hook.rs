@@ -4,14 +4,26 @@
 //! its address, with the callback that classifies each call and redirects
 //! it to the replacement.
 //!
-//! The ops use `FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY`: the
-//! callback then gets the full `pt_regs` of `ftrace_regs_caller`, whose exit
-//! path loads r12, r0 (from `link`) and the new nip from them, which the
-//! entry trampoline relies on (see `arch_powerpc_asm/trampolines.S`).
+//! The ops use `FTRACE_OPS_FL_IPMODIFY` alone, as livepatch does on
+//! architectures with `DYNAMIC_FTRACE_WITH_ARGS`: ftrace then calls them from
+//! `ftrace_caller`, whose `pt_regs` hold r0 (`link`), r1, r3..r10 and the
+//! nip, and whose exit path loads r0 from `link`, r2 from the frame's
+//! `STK_GOT` slot and branches to nip. That is all the redirection needs
+//! (see `arch_powerpc_asm/trampolines.S`). `ftrace_regs_caller`, used when
+//! another ops on the same function asks for all registers, does the same
+//! and more. Not asking for them matters: `ftrace_regs_caller` also reloads
+//! r13 (the paca) from its `pt_regs`, which is stale if the task migrated
+//! to another CPU while in there.
+//!
+//! The ops do not ask ftrace for recursion protection: ftrace would skip the
+//! callback on recursion and leave a marked (odd) TOC in r2. The callback
+//! takes ftrace's recursion guard itself and, on recursion, repairs the TOC
+//! but redirects nothing.
 
 use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, types::Opaque};
 
 use crate::asm_shim;
+use crate::glue;
 use crate::logic::insn::CallKind;
 use crate::logic::shadow::Frame;
 use crate::patch::Target;
@@ -41,8 +53,7 @@ impl Hook {
         // SAFETY: `ops` is ours and not registered, so we may write it.
         unsafe {
             (*ops).func = Some(tocpatch_ftrace_handler);
-            (*ops).flags = (bindings::FTRACE_OPS_FL_SAVE_REGS | bindings::FTRACE_OPS_FL_IPMODIFY)
-                as ffi::c_ulong;
+            (*ops).flags = bindings::FTRACE_OPS_FL_IPMODIFY as ffi::c_ulong;
             (*ops).private = target.cast_mut().cast();
         }
         // SAFETY: `ops` is a valid, unregistered ftrace_ops.
@@ -84,28 +95,58 @@ impl Hook {
 /// The ftrace callback of every patched function.
 ///
 /// Runs for each call of the function, in whatever context the call
-/// happens, with the function's arguments in `regs` and nothing allocated.
+/// happens, with the function's arguments in `fregs` and nothing allocated.
 ///
 /// # Safety
 ///
 /// Only ftrace calls this, for an ops registered by [`Hook::register`],
-/// with the `pt_regs` of its `ftrace_regs_caller` frame as `fregs`.
+/// with the `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`)
+/// frame as `fregs`.
 unsafe extern "C" fn tocpatch_ftrace_handler(
-    _ip: ffi::c_ulong,
-    _parent_ip: ffi::c_ulong,
+    ip: ffi::c_ulong,
+    parent_ip: ffi::c_ulong,
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
     // SAFETY: `private` was set to the owning target at registration and
     // the target outlives the registration.
     let t = unsafe { &*(*op).private.cast::<Target>() };
-    // With FTRACE_OPS_FL_SAVE_REGS on powerpc, ftrace_regs is the full
-    // pt_regs of the ftrace_regs_caller frame (arch_ftrace_get_regs()).
+    // On powerpc, ftrace_regs is the pt_regs of the ftrace caller's frame
+    // (struct __arch_ftrace_regs); with WITH_ARGS only some of it is filled
+    // in: r0 as `link`, r1, r3..r10 and nip, which is all we touch.
     let regs = fregs.cast::<bindings::pt_regs>();
-    // SAFETY: `regs` is that frame's pt_regs, as the shim requires.
+    // SAFETY: `regs` is that frame's pt_regs, as the shim requires. First,
+    // before anything can fail: the TOC must be repaired whatever happens.
     let (kind, toc) = unsafe { asm_shim::classify_call(regs, t.delta) };
     let c = &t.counters;
     c.calls.add(1, Relaxed);
+    // SAFETY: plain call of ftrace's recursion guard; it disables
+    // preemption until the matching unlock.
+    let bit = unsafe { glue::tocpatch_recursion_trylock(ip, parent_ip) };
+    if bit < 0 {
+        // The callback recursed (something on its path is patched): B itself
+        // runs, with the TOC repaired above.
+        c.fallback.add(1, Relaxed);
+        t.report_recursion();
+        return;
+    }
+    // SAFETY: `regs` is valid for the duration of the callback.
+    unsafe { redirect(t, kind, toc, regs) };
+    // SAFETY: `bit` came from the trylock above.
+    unsafe { glue::tocpatch_recursion_unlock(bit) };
+}
+
+/// Sends the call that reached `t`'s hook to `t`'s replacement, with a
+/// shadow frame if its return must come back through the return trampoline;
+/// leaves it alone (B runs) if the shadow stack cannot take the frame.
+///
+/// # Safety
+///
+/// `regs` must be the `pt_regs` of the live ftrace frame of this call, and
+/// `kind`, `toc` what the classification shim said of it.
+#[inline(always)]
+unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt_regs) {
+    let c = &t.counters;
     // SAFETY: `regs` is valid for the duration of the callback; the
     // anonymous members are bindgen's view of the user_pt_regs union.
     let r = unsafe { &mut (*regs).__bindgen_anon_1.__bindgen_anon_1 };
@@ -159,6 +200,7 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
             }
         }
     }
-    r.gpr[12] = t.new_func as usize;
+    // SAFETY: `regs` is the live ftrace frame's pt_regs (our contract).
+    unsafe { asm_shim::set_exit_r2(regs, t.new_func) };
     r.nip = trampoline::entry_tramp() as usize;
 }

@@ -38,6 +38,11 @@ extern "C" {
     pub(crate) fn tocpatch_abi_layout(out: *mut ffi::c_ulong, n: ffi::c_uint);
     pub(crate) fn tocpatch_irq_save() -> ffi::c_ulong;
     pub(crate) fn tocpatch_irq_restore(flags: ffi::c_ulong);
+    pub(crate) fn tocpatch_recursion_trylock(
+        ip: ffi::c_ulong,
+        parent_ip: ffi::c_ulong,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_recursion_unlock(bit: ffi::c_int);
     pub(crate) fn tocpatch_notifier_register() -> ffi::c_int;
     pub(crate) fn tocpatch_notifier_unregister();
 }

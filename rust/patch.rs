@@ -34,7 +34,8 @@ pub(crate) struct Counters {
     pub(crate) local: Atomic<u64>,
     /// Through the marked global entry (odd TOC).
     pub(crate) global: Atomic<u64>,
-    /// Local calls not redirected because no shadow frame was free.
+    /// Calls not redirected (the original function ran): no shadow frame
+    /// was free, or the callback recursed.
     pub(crate) fallback: Atomic<u64>,
     /// Frames of this function on shadow stacks now.
     pub(crate) depth: Atomic<i64>,
@@ -77,6 +78,16 @@ impl Target {
                     PushError::NoSlot => "slots exhausted",
                 },
                 crate::shadow::DEPTH
+            );
+        }
+    }
+
+    /// Reports, once per function, that the callback recursed into it.
+    pub(crate) fn report_recursion(&self) {
+        if !self.counters.reported.xchg(true, Relaxed) {
+            pr_warn!(
+                "{}: called from within tocpatch's own ftrace callback: running the original function\n",
+                self.name.to_str().unwrap_or("?")
             );
         }
     }

@@ -19,17 +19,23 @@ load_mod tocpatch_test_target >/dev/null
 load_mod tocpatch_test_caller >/dev/null
 rm -f /tmp/stop /tmp/bad.*
 
-# caller_loop FILE CASE GOOD1 GOOD2: call until /tmp/stop exists; note any
-# unexpected answer in /tmp/bad.CASE, and the number of calls.
+# caller_loop FILE CASE ORIG PATCHED: call until /tmp/stop exists; note any
+# answer that is neither ORIG nor PATCHED in /tmp/bad.CASE, and the number
+# of calls and of patched answers.
 caller_loop() {
 	n=0
+	p=0
 	while [ ! -f /tmp/stop ]; do
 		echo "$2 1" >"$T/$1" || echo "write failed" >>"/tmp/bad.$2"
 		r=$(cat "$T/$1")
-		[ "$r" = "$3" ] || [ "$r" = "$4" ] || echo "$r" >>"/tmp/bad.$2"
+		if [ "$r" = "$4" ]; then
+			p=$((p + 1))
+		elif [ "$r" != "$3" ]; then
+			echo "$r" >>"/tmp/bad.$2"
+		fi
 		n=$((n + 1))
 	done
-	echo $n >"/tmp/calls.$2"
+	echo "$n $p" >"/tmp/calls.$2"
 }
 
 # tp_target_add(1, 1) locally: 2, or 1 - 1 patched; (1, 2) globally: 3 or -1.
@@ -51,8 +57,15 @@ touch /tmp/stop
 wait
 
 tap_check "$CYCLES enable/disable cycles, $fails failed" [ $fails = 0 ]
-tap_check "local caller: $(cat /tmp/calls.local) calls, all answers right" [ ! -e /tmp/bad.local ]
-tap_check "global caller: $(cat /tmp/calls.global) calls, all answers right" [ ! -e /tmp/bad.global ]
+# caller_ok CASE N P: no wrong answer, and both the original and the
+# replacement answered (0 < P < N).
+caller_ok() {
+	[ ! -e "/tmp/bad.$1" ] && [ "$3" -gt 0 ] && [ "$3" -lt "$2" ]
+}
+for c in local global; do
+	read -r n p <"/tmp/calls.$c"
+	tap_check "$c caller: $n calls, $p patched, all answers right" caller_ok $c "$n" "$p"
+done
 [ -e /tmp/bad.local ] && head -n 5 /tmp/bad.local | sed 's/^/# /'
 [ -e /tmp/bad.global ] && head -n 5 /tmp/bad.global | sed 's/^/# /'
 unload_mod tocpatch_test_caller >/dev/null
