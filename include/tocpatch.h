@@ -38,9 +38,10 @@
  * struct tocpatch_func - one function to replace
  * @old_name:	name of the function to replace, as kallsyms knows it
  * @new_func:	the replacement, a function of the patch module
- * @old_sympos:	which of several static functions of that name (1-based,
- *		in kallsyms order); 0 means the name must be unique
- *		(only 0 and 1 are supported yet)
+ * @old_sympos:	which of several symbols of that name in the object
+ *		(1-based, counted as livepatch counts: in vmlinux by
+ *		address, in a module in its symbol table's order); 0 means
+ *		the name must be unique in the object
  */
 struct tocpatch_func {
 	const char *old_name;

@@ -14,6 +14,8 @@ struct module;
 
 int tocpatch_resolve(const char *objname, const char *name,
 		     unsigned long *addr);
+long tocpatch_sympos(const char *objname, const char *name,
+		     unsigned long pos, unsigned long *addr);
 int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 			  unsigned long *size);
 int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,

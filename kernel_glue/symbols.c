@@ -17,6 +17,9 @@
  */
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "glue.h"
@@ -79,4 +82,107 @@ int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 		return -ENOENT;
 	*start = addr - off;
 	return strchr(p, '[') ? 1 : 0;
+}
+
+/*
+ * Positions of duplicate names, counted as livepatch counts them: in
+ * vmlinux in kallsyms order, which for equal names is address order; in a
+ * module in the order of its symbol table. Neither iterator
+ * (kallsyms_on_each_match_symbol, module_kallsyms_on_each_symbol) is
+ * exported, so:
+ *  - vmlinux: walk the kernel text [_stext, _etext) symbol by symbol with
+ *    sprint_symbol(), whose size is the distance to the next symbol, so
+ *    the walk visits every text symbol once, in address order;
+ *  - a module: its struct module is the symbol __this_module of its
+ *    kallsyms (CONFIG_KALLSYMS_ALL keeps data symbols), resolved like any
+ *    other name; its symbol table is then read as the module loader's
+ *    kallsyms code reads it, under RCU.
+ */
+static long sympos_vmlinux(const char *name, unsigned long pos,
+			   unsigned long *addr)
+{
+	size_t len = strlen(name);
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned long start, end, a, off, size;
+	unsigned int n = 0;
+	long count = 0;
+	char *p;
+	int ret;
+
+	ret = tocpatch_resolve(NULL, "_stext", &start);
+	if (!ret)
+		ret = tocpatch_resolve(NULL, "_etext", &end);
+	if (ret)
+		return ret;
+	for (a = start; a < end; ) {
+		if (!sprint_symbol(buf, a))
+			break;
+		p = strrchr(buf, '+');
+		if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
+			break;
+		if (!off && p - buf == len && !memcmp(buf, name, len)) {
+			count++;
+			if (count == pos || (!pos && count == 1))
+				*addr = a;
+		}
+		/* Past the end of this symbol; always forward. */
+		a = a - off + size > a ? a - off + size : a + 4;
+		if (!(++n % 1024))
+			cond_resched();
+	}
+	return count;
+}
+
+static long sympos_module(const char *objname, const char *name,
+			  unsigned long pos, unsigned long *addr)
+{
+	const struct mod_kallsyms *ks;
+	const struct module *mod;
+	unsigned long m;
+	unsigned int i;
+	long count = 0;
+	int ret;
+
+	ret = tocpatch_resolve(objname, "__this_module", &m);
+	if (ret)
+		return ret;
+	mod = (const struct module *)m;
+	rcu_read_lock();
+	if (mod->state == MODULE_STATE_UNFORMED || strcmp(mod->name, objname)) {
+		rcu_read_unlock();
+		return -ENOENT;
+	}
+	ks = rcu_dereference(mod->kallsyms);
+	for (i = 0; i < ks->num_symtab; i++) {
+		const Elf_Sym *sym = &ks->symtab[i];
+
+		if (sym->st_shndx == SHN_UNDEF ||
+		    strcmp(ks->strtab + sym->st_name, name))
+			continue;
+		count++;
+		if (count == pos || (!pos && count == 1))
+			*addr = kallsyms_symbol_value(sym);
+	}
+	rcu_read_unlock();
+	return count;
+}
+
+/**
+ * tocpatch_sympos - find the @pos-th symbol called @name in an object
+ * @objname:	module name, or NULL for vmlinux
+ * @name:	symbol name
+ * @pos:	1-based position among the symbols of that name, or 0 for the
+ *		first (the caller then checks that it is the only one)
+ * @addr:	the result: the symbol's address (a function's global entry),
+ *		set only if the object has at least @pos such symbols
+ *
+ * Return: how many symbols of that name the object has (vmlinux: in its
+ * text), or a negative errno.
+ */
+long tocpatch_sympos(const char *objname, const char *name,
+		     unsigned long pos, unsigned long *addr)
+{
+	if (objname)
+		return sympos_module(objname, name, pos, addr);
+	return sympos_vmlinux(name, pos, addr);
 }

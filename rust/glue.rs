@@ -15,6 +15,12 @@ extern "C" {
         name: *const ffi::c_char,
         addr: *mut ffi::c_ulong,
     ) -> ffi::c_int;
+    pub(crate) fn tocpatch_sympos(
+        objname: *const ffi::c_char,
+        name: *const ffi::c_char,
+        pos: ffi::c_ulong,
+        addr: *mut ffi::c_ulong,
+    ) -> ffi::c_long;
     pub(crate) fn tocpatch_symbol_start(
         addr: ffi::c_ulong,
         start: *mut ffi::c_ulong,

@@ -135,14 +135,6 @@ fn s(c: &CStr) -> &str {
 /// Builds the target for one `tocpatch_func`.
 fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<KBox<Target>> {
     let name = cstr(f.old_name).ok_or(EINVAL)?;
-    if f.old_sympos > 1 {
-        pr_err!(
-            "{}: old_sympos {} is not supported (0 or 1)\n",
-            s(name),
-            f.old_sympos
-        );
-        return Err(EOPNOTSUPP);
-    }
     let new_func = f.new_func as u64;
     match symbols::symbol_at(new_func) {
         Some((start, _, true)) if start == new_func && (text.0..text.1).contains(&new_func) => {}
@@ -155,7 +147,7 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
             return Err(EINVAL);
         }
     }
-    let func = symbols::resolve(obj, name)?;
+    let func = symbols::resolve(obj, name, f.old_sympos as u64)?;
     let tail_out = symbols::tail_calls_out(new_func, text)?;
     if tail_out {
         pr_info!(

@@ -9,7 +9,7 @@
 //! model, the TOC offset word before it.
 
 use kernel::{
-    ffi,
+    bindings, ffi,
     prelude::*,
     str::{CStr, CStrExt},
 };
@@ -76,20 +76,61 @@ pub(crate) fn tail_calls_out(func: u64, text: (u64, u64)) -> Result<bool> {
 }
 
 /// Resolves function `name` of `object` (a module name, or `None` for
-/// vmlinux) and reads its prologue.
-pub(crate) fn resolve(object: Option<&CStr>, name: &CStr) -> Result<Function> {
+/// vmlinux), the `sympos`-th of that name (1-based; 0: the only one, as in
+/// livepatch), and reads its prologue.
+pub(crate) fn resolve(object: Option<&CStr>, name: &CStr, sympos: u64) -> Result<Function> {
     let mut addr: ffi::c_ulong = 0;
     let obj_ptr = object.map_or(core::ptr::null(), |o| o.as_char_ptr());
-    // SAFETY: both strings are NUL-terminated and outlive the call.
-    let r = unsafe { glue::tocpatch_resolve(obj_ptr, name.as_char_ptr(), &mut addr) };
+    let objname = object.map_or("vmlinux", as_str);
+    // The first of a name is what kallsyms_lookup_name() finds (through a
+    // kprobe); any other position, and the check that position 0 is
+    // unique, needs all symbols of the name (tocpatch_sympos()).
+    let r = if sympos == 1 {
+        // SAFETY: both strings are NUL-terminated and outlive the call.
+        unsafe { glue::tocpatch_resolve(obj_ptr, name.as_char_ptr(), &mut addr) as ffi::c_long }
+    } else {
+        // SAFETY: as above; `addr` is a plain out-pointer.
+        let n = unsafe {
+            glue::tocpatch_sympos(
+                obj_ptr,
+                name.as_char_ptr(),
+                sympos as ffi::c_ulong,
+                &mut addr,
+            )
+        };
+        match n {
+            0 => -(bindings::ENOENT as ffi::c_long),
+            n if n > 1 && sympos == 0 => {
+                pr_err!(
+                    "{}:{} is ambiguous: {} symbols of that name (set old_sympos)\n",
+                    objname,
+                    as_str(name),
+                    n
+                );
+                return Err(EINVAL);
+            }
+            n if n > 0 && (n as u64) < sympos => {
+                pr_err!(
+                    "{}:{}: old_sympos {} but only {} symbol(s) of that name\n",
+                    objname,
+                    as_str(name),
+                    sympos,
+                    n
+                );
+                return Err(ENOENT);
+            }
+            n if n < 0 => n,
+            _ => 0,
+        }
+    };
     if r < 0 {
         pr_err!(
             "cannot resolve {}:{} (errno {})\n",
-            object.map_or("vmlinux", as_str),
+            objname,
             as_str(name),
             r
         );
-        return Err(Error::from_errno(r));
+        return Err(Error::from_errno(r as ffi::c_int));
     }
     let Some((start, _, in_module)) = symbol_at(addr as u64) else {
         pr_err!("no symbol at the address of {}\n", as_str(name));

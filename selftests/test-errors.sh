@@ -7,12 +7,13 @@
 
 . "$(dirname "$0")/lib.sh"
 
-# refused NAME WHICH ERRNO_TEXT: tocpatch_test_bad.ko which=WHICH must fail
-# with ERRNO_TEXT, log one distinct tocpatch line, and leave status as is.
+# refused NAME WHICH ERRNO_TEXT [PARAMS]: tocpatch_test_bad.ko which=WHICH
+# must fail with ERRNO_TEXT, log one distinct tocpatch line, and leave
+# status as is.
 refused() {
 	before=$(cat "$S")
 	log_mark
-	out=$(load_mod tocpatch_test_bad which="$2")
+	out=$(load_mod tocpatch_test_bad which="$2" $4)
 	lines=$(log_since | grep 'tocpatch: ' | sed 's/^\[[ 0-9.]*\] //' | sort -u)
 	n=$(printf '%s\n' "$lines" | grep -c .)
 	ok=1
@@ -23,7 +24,7 @@ refused() {
 	tap_check "$1: '${out##*: }', log: '$lines'" [ $ok = 1 ]
 }
 
-tap_plan 22
+tap_plan 33
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -32,12 +33,43 @@ load_mod tocpatch_test_caller >/dev/null
 # busybox insmod words ENOENT as "unknown symbol in module, or unknown
 # parameter".
 refused "unknown function" 1 "unknown symbol"
-refused "old_sympos 2" 2 "not supported"
+refused "old_sympos 2 of a unique name" 2 "unknown symbol"
 refused "new_func outside the patch module" 3 "Invalid argument"
 refused "object module not loaded" 4 "unknown symbol"
 refused "patch without functions" 5 "Invalid argument"
 refused "function listed twice" 7 "Invalid argument"
 refused "NULL patch" 8 "Invalid argument"
+
+# Duplicate names (old_sympos). The target module has two static tp_dup.
+refused "old_sympos 0 of a name the module has twice" 10 "Invalid argument"
+tap_check "the log says how many" log_has 'tocpatch_test_target:tp_dup is ambiguous: 2 symbols'
+refused "old_sympos 3 of a name the module has twice" 11 "unknown symbol"
+# vmlinux: a text function name that kallsyms has several times (below
+# _etext, each at an address of its own), counted by the text walk.
+etext=$(awk '$3 == "_etext" { print $1 }' /proc/kallsyms)
+dup=$(awk -v e="$etext" 'NF == 3 && $2 ~ /^[tT]$/ && $1 < e {
+		n[$3]++; at[$1]++; a[$3] = a[$3] " " $1 }
+	END { for (f in n) if (n[f] > 1) {
+		ok = 1; k = split(a[f], x, " ")
+		for (i = 1; i <= k; i++) if (at[x[i]] != 1) ok = 0
+		if (ok) { print n[f], f; exit } } }' /proc/kallsyms)
+set -- ${dup:-0 none}
+diag "vmlinux duplicate: $2, $1 times"
+t0=$(cut -d' ' -f1 /proc/uptime)
+refused "vmlinux $2 (x$1), old_sympos 0" 13 "Invalid argument" "name=$2 sympos=0"
+diag "text walk: $(cut -d' ' -f1 /proc/uptime) - $t0 s"
+tap_check "the walk counted $1" log_has "vmlinux:$2 is ambiguous: $1 symbols"
+refused "vmlinux $2 (x$1), old_sympos $(($1 + 1))" 13 "unknown symbol" "name=$2 sympos=$(($1 + 1))"
+tap_check "the log says how many" log_has "vmlinux:$2: old_sympos $(($1 + 1)) but only $1 symbol"
+
+# old_sympos 2 patches the second tp_dup, and only that one.
+out=$(load_mod tocpatch_test_bad which=12)
+tap_check "old_sympos 2 of tp_dup loads${out:+ ($out)}" [ -z "$out" ]
+expect_call "first tp_dup unpatched" target dup1 5 15
+expect_call "second tp_dup patched" target dup2 5 1005
+echo "disable tocpatch_test_bad" >"$C"
+unload_mod tocpatch_test_bad >/dev/null
+expect_call "second tp_dup unpatched again" target dup2 5 25
 
 load_mod tocpatch_test_patch >/dev/null
 refused "function already patched by another patch" 6 "Device or resource busy"

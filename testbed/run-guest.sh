@@ -5,7 +5,10 @@
 #   run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t TIMEOUT]
 #                [-a EXTRA_CMDLINE] [-q]
 # The full console goes to LOG; the host shows boot progress, TAP results
-# and kernel problems as they appear (everything with -v). Exit status 0
+# and kernel problems as they appear (everything with -v). A guest whose
+# console stays silent for STALL seconds (TOCPATCH_STALL, default 180) is
+# taken for hung: each vCPU's registers go to LOG.hang (qemu monitor), an
+# NMI makes the kernel print its stacks, and the run ends. Exit status 0
 # when the guest finished, every TAP test passed and the kernel log shows no
 # WARN, BUG, oops, lockdep or list-corruption report. The last line printed
 # is "guest: N passed, N failed, N skipped", also written to LOG.verdict.
@@ -27,14 +30,40 @@ command -v qemu-system-ppc64 >/dev/null || die "qemu-system-ppc64 missing: run t
 # Kernel log lines that fail a run whatever the tests said.
 PROBLEMS='cut here ---|WARNING: .* at |WARNING: CPU:|BUG:|Oops|Kernel panic|Unable to handle kernel|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|list_add corruption|list_del corruption|soft lockup|self-detected stall|blocked for more than|Bad page|refcount_t:|UBSAN|general protection'
 
-rm -f "$logf.verdict"
+rm -f "$logf.verdict" "$logf.hang"
+stall=${TOCPATCH_STALL:-180}
+mon=$(mktemp -u "${TMPDIR:-/tmp}/tocpatch-mon.XXXXXX")
 log "guest: booting $(basename "$kernel"), $smp cpus, $mem (console log: $logf)"
 start=$(date +%s.%N)
 filter='^(ok |not ok |TAP version|1\.\.|# )|tocpatch-guest:|'"$PROBLEMS"
 [ $verbose = 1 ] && filter='.'
+# watchdog: wait for the monitor socket, then for the console to go silent.
+watchdog() {
+	local size last=-1 quiet=0
+	while sleep 10; do
+		[ -S "$mon" ] || continue
+		size=$(stat -c %s "$logf" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then
+			quiet=$((quiet + 10))
+		else
+			quiet=0
+			last=$size
+		fi
+		[ $quiet -ge "$stall" ] || continue
+		log "guest: console silent for ${quiet}s: registers to $logf.hang, NMI"
+		"$TESTBED_DIR/qemu-monitor.py" "$mon" "info cpus" "info registers -a" \
+			>"$logf.hang" 2>&1 || true
+		"$TESTBED_DIR/qemu-monitor.py" "$mon" "nmi" >/dev/null 2>&1 || true
+		sleep 20
+		"$TESTBED_DIR/qemu-monitor.py" "$mon" "quit" >/dev/null 2>&1 || true
+		return
+	done
+}
+watchdog &
+wdog=$!
 set +e
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-ppc64 -M pseries,x-vof=on -cpu power9 -accel tcg,thread=multi \
+	qemu-system-ppc64 -monitor "unix:$mon,server=on,wait=off" -M pseries,x-vof=on -cpu power9 -accel tcg,thread=multi \
 		-smp "$smp" -m "$mem" -nographic -vga none -nodefaults \
 		-chardev stdio,id=con,mux=off,signal=off -device spapr-vty,chardev=con \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
@@ -42,10 +71,16 @@ timeout --foreground -k 5 "$timeout" \
 	tr -d '\r' | tee "$logf" | grep --line-buffered -E "$filter" | sed -u 's/^/  | /'
 rc=${PIPESTATUS[0]}
 set -e
+kill $wdog 2>/dev/null || true
+wait $wdog 2>/dev/null || true
+rm -f "$mon"
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 
 fail=0
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+if [ -s "$logf.hang" ]; then
+	log "guest: hung (console silent for ${stall}s); see $logf.hang"
+	fail=1
+elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	log "guest: timed out after ${timeout}s"
 	fail=1
 elif ! grep -q '^tocpatch-guest: done' "$logf"; then

@@ -5,7 +5,7 @@
  * so insmod fails with that errno and nothing may have changed.
  *
  *	1  unknown function				-ENOENT
- *	2  old_sympos 2 (not supported)			-EOPNOTSUPP
+ *	2  old_sympos 2 of a unique function		-ENOENT
  *	3  new_func outside the patch module		-EINVAL
  *	4  object module not loaded			-ENOENT
  *	5  no functions at all				-EINVAL
@@ -14,6 +14,13 @@
  *	8  NULL patch					-EINVAL
  *	9  (valid) tp_target_add -> a - b, with no link to the target
  *	   module's symbols, so that the target module can be unloaded
+ *	10 tp_dup (two static functions of that name), old_sympos 0
+ *							-EINVAL
+ *	11 tp_dup, old_sympos 3				-ENOENT
+ *	12 (valid) the second tp_dup (old_sympos 2) -> x + 1000
+ *	13 vmlinux function "name", old_sympos "sympos" (parameters), to
+ *	   check the counting of duplicate vmlinux names: use a name with
+ *	   several functions and an old_sympos that cannot resolve
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,11 +31,33 @@
 
 static int which;
 module_param(which, int, 0444);
+static char *name;
+module_param(name, charp, 0444);
+static ulong sympos;
+module_param(sympos, ulong, 0444);
 
 static int tp_bad_add(int a, int b)
 {
 	return a - b;
 }
+
+static int tp_bad_dup(int x)
+{
+	return x + TP_PATCHED_BIAS;
+}
+
+static struct tocpatch_func f_dup0[] = {
+	{ .old_name = "tp_dup", .new_func = tp_bad_dup }, { }
+};
+static struct tocpatch_func f_dup3[] = {
+	{ .old_name = "tp_dup", .new_func = tp_bad_dup, .old_sympos = 3 }, { }
+};
+static struct tocpatch_func f_dup2[] = {
+	{ .old_name = "tp_dup", .new_func = tp_bad_dup, .old_sympos = 2 }, { }
+};
+static struct tocpatch_func f_param[] = {
+	{ .new_func = tp_bad_add }, { }
+};
 
 static struct tocpatch_func f_unknown[] = {
 	{ .old_name = "tp_no_such_function", .new_func = tp_bad_add }, { }
@@ -85,6 +114,23 @@ static int __init tp_bad_init(void)
 		break;
 	case 8:
 		return tocpatch_enable_patch(NULL);
+	case 10:
+		funcs = f_dup0;
+		break;
+	case 11:
+		funcs = f_dup3;
+		break;
+	case 12:
+		funcs = f_dup2;
+		break;
+	case 13:
+		if (!name)
+			return -EINVAL;
+		f_param[0].old_name = name;
+		f_param[0].old_sympos = sympos;
+		funcs = f_param;
+		obj = NULL;
+		break;
 	default:
 		return -EINVAL;
 	}

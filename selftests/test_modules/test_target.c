@@ -55,6 +55,21 @@ noinline int tp_target_add(int a, int b)
 }
 EXPORT_SYMBOL_GPL(tp_target_add);
 
+/*
+ * Two static functions named tp_dup, here and in test_target_dup.c, for
+ * old_sympos: this one is the first of the name in the module's symbol
+ * table (test_target.o is linked first). noipa: no clone may take the
+ * name's place (tp_dup.constprop.0 and the like).
+ */
+static int tp_dup_calls;
+
+static noinline __attribute__((__noipa__)) int tp_dup(int x)
+{
+	TP_ASSERT_TOC();
+	WRITE_ONCE(tp_dup_calls, tp_dup_calls + 1);
+	return x + 10;
+}
+
 /* A tail call: GCC emits "b tp_target_add" (checked by the selftest). */
 noinline int tp_target_tail(int a)
 {
@@ -216,6 +231,10 @@ static long run_case(const char *c, long arg)
 		return tp_target_tail_rust(arg);
 	if (!strcmp(c, "rust"))
 		return tp_target_rust(arg);
+	if (!strcmp(c, "dup1"))
+		return tp_dup(arg);
+	if (!strcmp(c, "dup2"))
+		return tp_target_dup2(arg);
 	return -EINVAL;
 }
 

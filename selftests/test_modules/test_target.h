@@ -17,6 +17,7 @@ int tp_target_tail_asm(int x);
 int tp_target_tail_rust(int x);
 int tp_target_rust(int x);
 long tp_target_asm(long x);
+int tp_target_dup2(int x);
 
 /*
  * Call files: /sys/kernel/debug/tocpatch_test/NAME. Writing "CASE ARG"
