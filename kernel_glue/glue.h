@@ -34,7 +34,12 @@ void tocpatch_recursion_unlock(int bit);
 int tocpatch_notifier_register(void);
 void tocpatch_notifier_unregister(void);
 
-/* Implemented in Rust (rust/patch.rs). */
+int tocpatch_hotplug_register(void);
+void tocpatch_hotplug_unregister(void);
+
+/* Implemented in Rust (rust/patch.rs, rust/markers.rs). */
 void tocpatch_module_going(const char *name);
+void tocpatch_markers_suspend(void);
+void tocpatch_markers_resume(void);
 
 #endif /* _TOCPATCH_GLUE_H */

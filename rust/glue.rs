@@ -51,4 +51,6 @@ extern "C" {
     pub(crate) fn tocpatch_recursion_unlock(bit: ffi::c_int);
     pub(crate) fn tocpatch_notifier_register() -> ffi::c_int;
     pub(crate) fn tocpatch_notifier_unregister();
+    pub(crate) fn tocpatch_hotplug_register() -> ffi::c_int;
+    pub(crate) fn tocpatch_hotplug_unregister();
 }

@@ -22,9 +22,9 @@ use crate::ftrace_hook::Hook;
 use crate::glue;
 use crate::logic::insn::Marker;
 use crate::logic::state::{transition, Event, Next, PatchState};
+use crate::markers;
 use crate::shadow::PushError;
 use crate::symbols;
-use crate::text_patch;
 
 /// Per-function counters (the status file shows them).
 pub(crate) struct Counters {
@@ -228,16 +228,15 @@ fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<KBox<Target>>> 
 }
 
 /// Removes the markers, then the hooks, of the targets `which` selects (in
-/// that order, with an RCU-tasks grace period between, see text_patch.rs).
+/// that order, with an RCU-tasks grace period between, see text_patch.rs;
+/// markers.rs does the text writes).
 /// Returns how many targets were unhooked.
 fn unhook(targets: &mut KVec<KBox<Target>>, which: impl Fn(&Target) -> bool) -> usize {
     let mut n = 0;
     for t in targets.iter_mut().filter(|t| which(t)) {
         if t.marker_placed {
-            if let Some(m) = &t.marker {
-                if text_patch::restore(t.global_entry, m).is_err() {
-                    pr_err!("{}: could not restore the prologue\n", s(&t.name));
-                }
+            if markers::remove(t.global_entry).is_err() {
+                pr_err!("{}: could not restore the prologue\n", s(&t.name));
             }
             t.marker_placed = false;
         }
@@ -265,7 +264,7 @@ fn hook_all(targets: &mut KVec<KBox<Target>>) -> Result {
     }
     for t in targets.iter_mut() {
         if let Some(m) = &t.marker {
-            text_patch::apply(t.global_entry, m)?;
+            markers::place(t.global_entry, m)?;
             t.marker_placed = true;
         }
     }
@@ -418,6 +417,13 @@ pub(crate) fn disable_by_name(name: &[u8]) -> Result {
 /// Writes the status of every patch and function.
 pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     let reg = REGISTRY.lock();
+    let out = markers::suspended();
+    writeln!(
+        f,
+        "markers {} hotplug-suspensions {}",
+        if out { "suspended" } else { "active" },
+        markers::suspensions()
+    )?;
     for p in reg.iter() {
         writeln!(f, "patch {} {}", s(&p.name), p.state.name())?;
         for t in p.targets.iter() {
@@ -425,6 +431,7 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             let marker = match (t.marker.is_some(), t.marker_placed) {
                 _ if t.gone => "gone",
                 (false, _) => "none",
+                (true, true) if out => "suspended",
                 (true, true) => "placed",
                 (true, false) => "removed",
             };

@@ -15,7 +15,8 @@
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
 //! `asm_shim` (call classification), `shadow` (shadow stacks),
 //! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
-//! state machine), `symbols` (resolution), `text_patch` (markers),
+//! state machine), `symbols` (resolution), `markers` (placed markers and
+//! their suspension during CPU hotplug), `text_patch` (marker text writes),
 //! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
 //! `logic` (pure logic, also tested on the host).
 
@@ -27,6 +28,7 @@ mod control;
 mod ftrace_hook;
 mod glue;
 mod logic;
+mod markers;
 mod patch;
 mod shadow;
 mod symbols;
@@ -63,8 +65,8 @@ fn ftrace_mode() -> Result<&'static str> {
         pr_err!("pcrel kernels have no TOC to manage; not supported\n");
         return Err(EOPNOTSUPP);
     }
-    if !cfg!(CONFIG_DYNAMIC_FTRACE_WITH_REGS) {
-        pr_err!("kernel lacks CONFIG_DYNAMIC_FTRACE_WITH_REGS\n");
+    if !cfg!(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) {
+        pr_err!("kernel lacks CONFIG_DYNAMIC_FTRACE_WITH_ARGS\n");
         return Err(EOPNOTSUPP);
     }
     if cfg!(CONFIG_PPC_FTRACE_OUT_OF_LINE) {
@@ -89,11 +91,20 @@ impl kernel::Module for Tocpatch {
         asm_shim::self_test()?;
         abi::check_layout()?;
         patch::init();
+        markers::init();
         let pool = shadow::Pool::install()?;
         let control = control::Control::new()?;
         // SAFETY: plain registration; undone in `drop`.
+        let r = unsafe { glue::tocpatch_hotplug_register() };
+        if r != 0 {
+            pr_err!("cannot register the CPU hotplug states: {}\n", r);
+            return Err(Error::from_errno(r));
+        }
+        // SAFETY: plain registration; undone in `drop`.
         let r = unsafe { glue::tocpatch_notifier_register() };
         if r != 0 {
+            // SAFETY: registered just above.
+            unsafe { glue::tocpatch_hotplug_unregister() };
             return Err(Error::from_errno(r));
         }
         pr_info!(
@@ -120,6 +131,8 @@ impl Drop for Tocpatch {
         }
         // SAFETY: registered in `init`.
         unsafe { glue::tocpatch_notifier_unregister() };
+        // SAFETY: registered in `init`.
+        unsafe { glue::tocpatch_hotplug_unregister() };
         self.pool.uninstall();
         pr_info!("unloaded ({} shadow slots busy)\n", self.pool.busy_slots());
     }

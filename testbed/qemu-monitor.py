@@ -8,6 +8,7 @@ Used by run-guest.sh when the guest stops making progress: it records each
 vCPU's registers ("info registers -a") before injecting an NMI (system
 reset), so that a hang leaves evidence behind.
 """
+import re
 import socket
 import sys
 import time
@@ -37,8 +38,11 @@ def main():
     for cmd in sys.argv[2:]:
         s.sendall(cmd.encode() + b"\n")
         out = read_until_prompt(s).replace("\r", "")
+        # Drop the monitor's echo of the command (with its cursor moves).
+        out = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out)
+        lines = out.replace("(qemu) ", "").split("\n")[1:]
         print(f"### {cmd}")
-        print(out.replace("(qemu) ", "").strip())
+        print("\n".join(lines).strip())
     s.close()
 
 

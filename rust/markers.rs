@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The placed odd-TOC markers, and their suspension while some CPU runs
+//! without ftrace.
+//!
+//! A marker is only an optimisation: without it, a global call arrives
+//! with an even r2 and is handled as a local one, which is correct (the
+//! shadow frame gives the caller back B's TOC, and a global caller reloads
+//! its own anyway). A marked prologue is only safe while every CPU that
+//! can run it reaches the ftrace hook behind it, which repairs r2. powerpc
+//! turns ftrace off per CPU (`paca->ftrace_enabled`, tested first thing in
+//! `ftrace_caller`) while a CPU goes offline (from `__cpu_disable()` until
+//! it is dead) and while it comes online (until `start_secondary()` turns
+//! it on): a marked function called there would run on with an odd r2. So
+//! every marker is taken out for the whole of each CPU hotplug operation
+//! (`kernel_glue/cpu_hotplug.c` calls [`suspend`] and [`resume`]) and put
+//! back afterwards; hotplug operations are serialised, the count nests
+//! anyway.
+//!
+//! All marker text writes happen here, under [`MARKERS`], which is taken
+//! inside `REGISTRY` (enable, disable, module going) and inside the CPU
+//! hotplug lock (the hotplug callbacks), and never held while calling into
+//! ftrace or `stop_machine()`, which take the hotplug lock themselves.
+//! Taking out a marker needs no wait: the hook stays registered, and a task
+//! that went through the marked prologue just before still reaches it.
+
+use kernel::prelude::*;
+
+use crate::logic::insn::Marker;
+use crate::text_patch;
+
+struct Rec {
+    global_entry: u64,
+    marker: Marker,
+}
+
+struct Markers {
+    recs: KVec<Rec>,
+    /// Hotplug operations in progress; markers are out while non-zero.
+    suspended: u32,
+    /// How often markers were taken out for a hotplug operation.
+    suspensions: u64,
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: initialised in the module initialiser before any use.
+    unsafe(uninit) static MARKERS: Mutex<Markers> = Markers {
+        recs: KVec::new(),
+        suspended: 0,
+        suspensions: 0,
+    };
+}
+
+/// Initialises the marker set (module init, before any patch).
+pub(crate) fn init() {
+    // SAFETY: called once, before any other use of MARKERS.
+    unsafe { MARKERS.init() };
+}
+
+/// Places `marker` in the function at `global_entry` (its hook must be
+/// registered), or records it to be placed when the current hotplug
+/// operation ends.
+pub(crate) fn place(global_entry: u64, marker: &Marker) -> Result {
+    let mut m = MARKERS.lock();
+    m.recs.reserve(1, GFP_KERNEL)?;
+    if m.suspended == 0 {
+        text_patch::apply(global_entry, marker)?;
+    }
+    m.recs.push(
+        Rec {
+            global_entry,
+            marker: *marker,
+        },
+        GFP_KERNEL,
+    )?;
+    Ok(())
+}
+
+/// Takes out the marker of the function at `global_entry`, restoring its
+/// prologue byte for byte, and forgets it.
+pub(crate) fn remove(global_entry: u64) -> Result {
+    let mut m = MARKERS.lock();
+    let Some(i) = m.recs.iter().position(|r| r.global_entry == global_entry) else {
+        return Ok(());
+    };
+    let rec = m.recs.remove(i).map_err(|_| EINVAL)?;
+    if m.suspended == 0 {
+        text_patch::restore(rec.global_entry, &rec.marker)?;
+    }
+    Ok(())
+}
+
+/// Whether markers are out for a hotplug operation now.
+pub(crate) fn suspended() -> bool {
+    MARKERS.lock().suspended != 0
+}
+
+/// How often markers were taken out for hotplug (status file).
+pub(crate) fn suspensions() -> u64 {
+    MARKERS.lock().suspensions
+}
+
+/// A CPU hotplug operation starts: take every marker out.
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_markers_suspend() {
+    let mut m = MARKERS.lock();
+    m.suspended += 1;
+    if m.suspended != 1 {
+        return;
+    }
+    m.suspensions += 1;
+    for r in m.recs.iter() {
+        if text_patch::restore(r.global_entry, &r.marker).is_err() {
+            pr_err!(
+                "hotplug: could not take out the marker at {:#x}\n",
+                r.global_entry
+            );
+        }
+    }
+}
+
+/// A CPU hotplug operation ended: put the markers back.
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_markers_resume() {
+    let mut m = MARKERS.lock();
+    if m.suspended == 0 {
+        pr_err!("hotplug: resume without suspend\n");
+        return;
+    }
+    m.suspended -= 1;
+    if m.suspended != 0 {
+        return;
+    }
+    for r in m.recs.iter() {
+        if text_patch::apply(r.global_entry, &r.marker).is_err() {
+            pr_err!(
+                "hotplug: could not put back the marker at {:#x}\n",
+                r.global_entry
+            );
+        }
+    }
+}
