@@ -50,7 +50,7 @@ caller_loop() {
 
 caller_loop target local 1 "result 1002 toc_ok 1" &
 caller_loop caller global 1 "result 1003 toc_ok 1" &
-caller_loop target dup2 1 "result 21 toc_ok 1" "result 1001 toc_ok 1" &
+caller_loop target2 dup2 1 "result 21 toc_ok 1" "result 1001 toc_ok 1" &
 # A patch enabled and disabled all along, on another function.
 (
 	while [ ! -f /tmp/stop ]; do

@@ -192,12 +192,16 @@ static struct dentry *dir;
 struct dentry *tp_call_file_create(const char *name, tp_run_fn run)
 {
 	struct tp_call_file *cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+	struct dentry *file;
 
 	if (!cf)
 		return ERR_PTR(-ENOMEM);
 	cf->run = run;
 	mutex_init(&cf->lock);
-	return debugfs_create_file(name, 0600, dir, cf, &call_fops);
+	file = debugfs_create_file(name, 0600, dir, cf, &call_fops);
+	if (IS_ERR(file))
+		kfree(cf);
+	return file;
 }
 EXPORT_SYMBOL_GPL(tp_call_file_create);
 
@@ -247,18 +251,33 @@ static long target_run(const char *c, long arg, bool *toc_ok)
 	return r;
 }
 
-static struct dentry *target_file;
-
+/*
+ * A call file holds one result: concurrent callers each need their own.
+ * "target2" is the same as "target", for a second concurrent caller.
+ */
+static struct dentry *target_file, *target2_file;
 
 static int __init tp_target_init(void)
 {
 	dir = debugfs_create_dir("tocpatch_test", NULL);
 	target_file = tp_call_file_create("target", target_run);
-	return PTR_ERR_OR_ZERO(target_file);
+	if (IS_ERR(target_file))
+		goto fail;
+	target2_file = tp_call_file_create("target2", target_run);
+	if (IS_ERR(target2_file)) {
+		tp_call_file_remove(target_file);
+		target_file = target2_file;
+		goto fail;
+	}
+	return 0;
+fail:
+	debugfs_remove_recursive(dir);
+	return PTR_ERR(target_file);
 }
 
 static void __exit tp_target_exit(void)
 {
+	tp_call_file_remove(target2_file);
 	tp_call_file_remove(target_file);
 	debugfs_remove_recursive(dir);
 }
