@@ -23,8 +23,8 @@ demo:
 check:
 	testbed/check.sh
 
-# The 1000-cycle enable/disable stress test alone, on both flavours (check
-# runs it too, last).
+# The 1000-cycle enable/disable stress test, on both flavours (not in check
+# yet: see "Open" in Documentation/testbed.rst).
 stress:
 	TOCPATCH_TESTS=test-stress.sh testbed/check.sh
 

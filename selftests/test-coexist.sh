@@ -32,32 +32,29 @@ expect_call "kprobe: function pointer call" caller fptr 5 1008
 expect_counts "kprobe" tp_target_add 1 2 0
 tap_check "kprobe saw 3 calls: $(hits)" [ "$(hits)" = 3 ]
 
-# The function tracer too (tracefs: mounted here if the guest has not).
+# traced_calls NAME ARG LOCAL GLOBAL: a local and a global call with the
+# function tracer on tp_target_add; the counters must then read LOCAL and
+# GLOBAL, and the tracer must have seen both calls.
 TR=/sys/kernel/tracing
 [ -f $TR/current_tracer ] || mount -t tracefs tracefs $TR
-echo tp_target_add >$TR/set_ftrace_filter
-echo function >$TR/current_tracer
-echo >$TR/trace
-expect_call "kprobe+tracer: local call" target local 6 1007
-expect_call "kprobe+tracer: global call" caller global 6 1008
-expect_counts "kprobe+tracer" tp_target_add 2 3 0
-n=$(grep -c ' tp_target_add <-' $TR/trace)
-tap_check "function tracer saw 2 calls: $n" [ "$n" = 2 ]
-echo nop >$TR/current_tracer
-echo >$TR/set_ftrace_filter
+traced_calls() {
+	echo tp_target_add >$TR/set_ftrace_filter
+	echo function >$TR/current_tracer
+	echo >$TR/trace
+	expect_call "$1: local call" target local "$2" $(($2 + 1001))
+	expect_call "$1: global call" caller global "$2" $(($2 + 1002))
+	expect_counts "$1" tp_target_add "$3" "$4" 0
+	n=$(grep -c ' tp_target_add <-' $TR/trace)
+	tap_check "$1: function tracer saw 2 calls: $n" [ "$n" = 2 ]
+	echo nop >$TR/current_tracer
+	echo >$TR/set_ftrace_filter
+}
 
+# The function tracer too.
+traced_calls "kprobe+tracer" 6 2 3
 # Without the kprobe, the tracer alone (ops list on ftrace_caller).
 unload_mod tocpatch_test_probe >/dev/null
-echo tp_target_add >$TR/set_ftrace_filter
-echo function >$TR/current_tracer
-echo >$TR/trace
-expect_call "tracer: local call" target local 7 1008
-expect_call "tracer: global call" caller global 7 1009
-expect_counts "tracer" tp_target_add 3 4 0
-n=$(grep -c ' tp_target_add <-' $TR/trace)
-tap_check "function tracer saw 2 calls: $n" [ "$n" = 2 ]
-echo nop >$TR/current_tracer
-echo >$TR/set_ftrace_filter
+traced_calls "tracer" 7 3 4
 
 # Disabled under a live kprobe: the original runs, the probe still fires.
 load_mod tocpatch_test_probe symbol=tp_target_add >/dev/null

@@ -68,7 +68,7 @@ timeout --foreground -k 5 "$timeout" \
 		-chardev stdio,id=con,mux=off,signal=off -device spapr-vty,chardev=con \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
 		-append "console=hvc0 panic=-1 loglevel=8 $extra" </dev/null 2>&1 |
-	tr -d '\r' | tee "$logf" | grep --line-buffered -E "$filter" | sed -u 's/^/  | /'
+	sed -u 's/\r$//' | tee "$logf" | grep --line-buffered -E "$filter" | sed -u 's/^/  | /'
 rc=${PIPESTATUS[0]}
 set -e
 kill $wdog 2>/dev/null || true
