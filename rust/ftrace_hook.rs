@@ -136,6 +136,25 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     unsafe { glue::tocpatch_recursion_unlock(bit) };
 }
 
+/// Counts a global call that arrived after `t`'s markers were taken out
+/// (a diagnostic: only tasks that were between the marked prologue and the
+/// hook at that moment should).
+#[inline(always)]
+fn note_late_global(t: &Target) {
+    let c = &t.counters;
+    let out = c.markers_out_ns.load(Relaxed);
+    if out == 0 {
+        return;
+    }
+    // SAFETY: plain clock read, safe in any context.
+    let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+    c.late_global.add(1, Relaxed);
+    let after = now.saturating_sub(out);
+    if after > c.late_max_ns.load(Relaxed) {
+        c.late_max_ns.store(after, Relaxed);
+    }
+}
+
 /// Sends the call that reached `t`'s hook to `t`'s replacement, with a
 /// shadow frame if its return must come back through the return trampoline;
 /// leaves it alone (B runs) if the shadow stack cannot take the frame.
@@ -163,6 +182,7 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
         // back, unless C's tail call out would overwrite that slot.
         CallKind::Global => {
             c.global.add(1, Relaxed);
+            note_late_global(t);
             t.tail_out.then(|| {
                 let slot = caller_slot();
                 Frame {

@@ -42,6 +42,14 @@ pub(crate) struct Counters {
     /// Deepest shadow stack seen at a push for this function.
     pub(crate) peak: Atomic<u64>,
     reported: Atomic<bool>,
+    /// When the markers were taken out for a disable (ns, monotonic fast
+    /// clock), 0 while they are in: a diagnostic for the open mprofile
+    /// problem (Documentation/testbed.rst, "Open").
+    pub(crate) markers_out_ns: Atomic<u64>,
+    /// Global (odd) calls that reached the hook after that, and the latest
+    /// of them (ns after the markers were out).
+    pub(crate) late_global: Atomic<u64>,
+    pub(crate) late_max_ns: Atomic<u64>,
 }
 
 /// One patched function.
@@ -184,6 +192,9 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
                 depth: Atomic::new(0),
                 peak: Atomic::new(0),
                 reported: Atomic::new(false),
+                markers_out_ns: Atomic::new(0),
+                late_global: Atomic::new(0),
+                late_max_ns: Atomic::new(0),
             },
         },
         GFP_KERNEL,
@@ -239,6 +250,9 @@ fn unhook(targets: &mut KVec<KBox<Target>>, which: impl Fn(&Target) -> bool) -> 
                 pr_err!("{}: could not restore the prologue\n", s(&t.name));
             }
             t.marker_placed = false;
+            // SAFETY: plain clock read.
+            let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+            t.counters.markers_out_ns.store(now.max(1), Relaxed);
         }
     }
     // SAFETY: plain kernel call; may sleep, and we are in process context.
@@ -362,6 +376,17 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
     };
     if p.state == PatchState::Enabled {
         unhook(&mut p.targets, |_| true);
+        for t in p.targets.iter() {
+            let late = t.counters.late_global.load(Relaxed);
+            if late != 0 {
+                pr_info!(
+                    "{}: {} global call(s) reached the hook after the markers were out, the last {} us after\n",
+                    s(&t.name),
+                    late,
+                    t.counters.late_max_ns.load(Relaxed) / 1000
+                );
+            }
+        }
         // No callback or interrupt-context replacement runs after this.
         // SAFETY: plain kernel call in process context.
         unsafe { bindings::synchronize_rcu() };
