@@ -8,7 +8,9 @@
 # and kernel problems as they appear (everything with -v). A guest whose
 # console stays silent for STALL seconds (TOCPATCH_STALL, default 180) is
 # taken for hung: each vCPU's registers go to LOG.hang (qemu monitor), an
-# NMI makes the kernel print its stacks, and the run ends. Exit status 0
+# NMI makes the kernel print its stacks, and the run ends.
+# TOCPATCH_TCG_THREAD=single runs all vCPUs in one host thread (default
+# multi: one thread per vCPU). Exit status 0
 # when the guest finished, every TAP test passed and the kernel log shows no
 # WARN, BUG, oops, lockdep or list-corruption report. The last line printed
 # is "guest: N passed, N failed, N skipped", also written to LOG.verdict.
@@ -63,7 +65,7 @@ watchdog &
 wdog=$!
 set +e
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-ppc64 -monitor "unix:$mon,server=on,wait=off" -M pseries,x-vof=on -cpu power9 -accel tcg,thread=multi \
+	qemu-system-ppc64 -monitor "unix:$mon,server=on,wait=off" -M pseries,x-vof=on -cpu power9 -accel "tcg,thread=${TOCPATCH_TCG_THREAD:-multi}" \
 		-smp "$smp" -m "$mem" -nographic -vga none -nodefaults \
 		-chardev stdio,id=con,mux=off,signal=off -device spapr-vty,chardev=con \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
