@@ -90,14 +90,11 @@ pub(crate) fn remove(global_entry: u64) -> Result {
     Ok(())
 }
 
-/// Whether markers are out for a hotplug operation now.
-pub(crate) fn suspended() -> bool {
-    MARKERS.lock().suspended != 0
-}
-
-/// How often markers were taken out for hotplug (status file).
-pub(crate) fn suspensions() -> u64 {
-    MARKERS.lock().suspensions
+/// Whether markers are out for a hotplug operation now, and how often they
+/// were taken out for one (status file).
+pub(crate) fn hotplug_state() -> (bool, u64) {
+    let m = MARKERS.lock();
+    (m.suspended != 0, m.suspensions)
 }
 
 /// A CPU hotplug operation starts: take every marker out.

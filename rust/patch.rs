@@ -274,21 +274,17 @@ fn unhook(targets: &mut KVec<KBox<Target>>, which: impl Fn(&Target) -> bool) -> 
             .sum()
     };
     let mut seen = late(targets);
-    for i in 0..=QUIESCE_TRIES {
-        if i == QUIESCE_TRIES {
-            pr_warn!(
-                "marked prologues still run {} grace periods after the markers were out; unhooking anyway\n",
-                QUIESCE_TRIES
-            );
-            break;
-        }
+    let quiet = (0..QUIESCE_TRIES).any(|_| {
         // SAFETY: as above.
         unsafe { bindings::synchronize_rcu_tasks() };
-        let now = late(targets);
-        if now == seen {
-            break;
-        }
-        seen = now;
+        let before = core::mem::replace(&mut seen, late(targets));
+        before == seen
+    });
+    if !quiet {
+        pr_warn!(
+            "marked prologues still run {} grace periods after the markers were out; unhooking anyway\n",
+            QUIESCE_TRIES
+        );
     }
     for t in targets.iter_mut().filter(|t| which(t)) {
         if t.hooked {
@@ -475,12 +471,12 @@ pub(crate) fn disable_by_name(name: &[u8]) -> Result {
 /// Writes the status of every patch and function.
 pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     let reg = REGISTRY.lock();
-    let out = markers::suspended();
+    let (out, suspensions) = markers::hotplug_state();
     writeln!(
         f,
         "markers {} hotplug-suspensions {}",
         if out { "suspended" } else { "active" },
-        markers::suspensions()
+        suspensions
     )?;
     for p in reg.iter() {
         writeln!(f, "patch {} {}", s(&p.name), p.state.name())?;
