@@ -10,10 +10,27 @@
  * instruction cache coherent with flush_icache_range(). This is the same
  * idea as the kernel's text_poke area, done with exported interfaces.
  *
+ * Cross-modifying code: the icbi in flush_icache_range() invalidates the
+ * block in every CPU's instruction cache, but the Power ISA asks each
+ * other CPU to execute a context synchronising instruction before it is
+ * sure to fetch the new word. kick_all_cpus_sync() gives every other
+ * online CPU an interrupt, which is one, and waits for it.
+ *
+ * Then the same word is stored a second time. On hardware this changes
+ * nothing. Under QEMU's multi-threaded TCG it closes a race: a vCPU that
+ * was translating the old instruction while the first store happened
+ * links its translation after that store's invalidation ran, and then
+ * executes the old instruction until the page is written again (we saw
+ * a marked prologue run on for 2.5 s after its restore). Once every CPU
+ * has taken the interrupt, no translation begun before the first store is
+ * still in flight, so the second store invalidates any stale one, and any
+ * translation begun later reads the new word.
+ *
  * Callers serialise writes to one word (tocpatch's patch mutex); distinct
  * words need no serialisation.
  */
 #include <linux/mm.h>
+#include <linux/smp.h>
 #include <linux/vmalloc.h>
 #include <asm/cacheflush.h>
 #include "glue.h"
@@ -24,6 +41,9 @@
  * @width:	4 or 8
  * @old:	the value the word must have now
  * @new:	the value to store
+ *
+ * Context: process context with interrupts enabled: waits for an
+ * interrupt on every other online CPU.
  *
  * Return: 0, -EINVAL for a bad address or width, -EBUSY if the word does
  * not hold @old (someone else patched it: nothing is written), -ENOMEM.
@@ -62,8 +82,16 @@ int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
 		else
 			WRITE_ONCE(*(u64 *)dst, new);
 	}
-	vunmap(alias);
-	if (!ret)
+	if (!ret) {
 		flush_icache_range(addr, addr + width);
+		kick_all_cpus_sync();
+		/* The second store: see the comment at the top. */
+		if (width == 4)
+			WRITE_ONCE(*(u32 *)dst, (u32)new);
+		else
+			WRITE_ONCE(*(u64 *)dst, new);
+		flush_icache_range(addr, addr + width);
+	}
+	vunmap(alias);
 	return ret;
 }
