@@ -10,7 +10,7 @@
 
 CYCLES=${TOCPATCH_STRESS_CYCLES:-1000}
 
-tap_plan 6
+tap_plan 7
 
 # TOCPATCH_MARKERS=0 (kernel command line) loads tocpatch without markers,
 # to tell marker problems from others.
@@ -83,4 +83,7 @@ unload_mod tocpatch_test_target >/dev/null
 out=$(unload_mod tocpatch)
 tap_check "tocpatch unloads afterwards${out:+ ($out)}" [ -z "$out" ]
 tap_check "no tocpatch error in the log" sh -c "! dmesg | grep -qE 'tocpatch: .*(fail|broken|could not)'"
+# The checks on the log above need all of it: the runner boots with
+# log_buf_len=8M (1000 cycles log about 300 KB; the default buffer is 128 KB).
+tap_check "the kernel log still starts at boot" sh -c "dmesg | head -n 1 | grep -q '^\[ *0\.000000\]'"
 tap_done

@@ -69,7 +69,7 @@ timeout --foreground -k 5 "$timeout" \
 		-smp "$smp" -m "$mem" -nographic -vga none -nodefaults \
 		-chardev stdio,id=con,mux=off,signal=off -device spapr-vty,chardev=con \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
-		-append "console=hvc0 panic=-1 loglevel=8 $extra" </dev/null 2>&1 |
+		-append "console=hvc0 panic=-1 loglevel=8 log_buf_len=8M $extra" </dev/null 2>&1 |
 	sed -u 's/\r$//' | tee "$logf" | grep --line-buffered -E "$filter" | sed -u 's/^/  | /'
 rc=${PIPESTATUS[0]}
 set -e
