@@ -6,8 +6,8 @@
  * (STRICT_KERNEL_RWX, STRICT_MODULE_RWX), so we map the one page holding
  * the word a second time, writable, with vmap(), store the word with a
  * single naturally aligned store (so that another CPU executing it sees
- * the old or the new value, never a mix), drop the alias and make the
- * instruction cache coherent with flush_icache_range(). This is the same
+ * the old or the new value, never a mix), make the instruction cache
+ * coherent with flush_icache_range() and drop the alias. This is the same
  * idea as the kernel's text_poke area, done with exported interfaces.
  *
  * Cross-modifying code: the icbi in flush_icache_range() invalidates the
@@ -26,8 +26,8 @@
  * still in flight, so the second store invalidates any stale one, and any
  * translation begun later reads the new word.
  *
- * Callers serialise writes to one word (tocpatch's patch mutex); distinct
- * words need no serialisation.
+ * Callers serialise writes to one word (the marker mutex in
+ * rust/markers.rs); distinct words need no serialisation.
  */
 #include <linux/mm.h>
 #include <linux/smp.h>
