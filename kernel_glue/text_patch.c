@@ -35,6 +35,15 @@
 #include <asm/cacheflush.h>
 #include "glue.h"
 
+/* One naturally aligned store of @width (4 or 8) bytes. */
+static void text_store(void *dst, unsigned int width, u64 val)
+{
+	if (width == 4)
+		WRITE_ONCE(*(u32 *)dst, (u32)val);
+	else
+		WRITE_ONCE(*(u64 *)dst, val);
+}
+
 /**
  * tocpatch_text_write - replace one text word, checking its old value
  * @addr:	address of the word, aligned to @width
@@ -54,7 +63,7 @@ int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
 	struct page *page;
 	void *alias;
 	void *dst;
-	int ret = 0;
+	int ret;
 
 	if ((width != 4 && width != 8) || (addr & (width - 1)))
 		return -EINVAL;
@@ -71,25 +80,16 @@ int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
 	if (!alias)
 		return -ENOMEM;
 	dst = alias + offset_in_page(addr);
-	if (width == 4) {
-		if (READ_ONCE(*(u32 *)dst) != (u32)old)
-			ret = -EBUSY;
-		else
-			WRITE_ONCE(*(u32 *)dst, (u32)new);
-	} else {
-		if (READ_ONCE(*(u64 *)dst) != old)
-			ret = -EBUSY;
-		else
-			WRITE_ONCE(*(u64 *)dst, new);
-	}
+	if (width == 4)
+		ret = READ_ONCE(*(u32 *)dst) != (u32)old ? -EBUSY : 0;
+	else
+		ret = READ_ONCE(*(u64 *)dst) != old ? -EBUSY : 0;
 	if (!ret) {
+		text_store(dst, width, new);
 		flush_icache_range(addr, addr + width);
 		kick_all_cpus_sync();
 		/* The second store: see the comment at the top. */
-		if (width == 4)
-			WRITE_ONCE(*(u32 *)dst, (u32)new);
-		else
-			WRITE_ONCE(*(u64 *)dst, new);
+		text_store(dst, width, new);
 		flush_icache_range(addr, addr + width);
 	}
 	vunmap(alias);
