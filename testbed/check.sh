@@ -30,7 +30,7 @@ hf=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' <<<
 [ "$hrc" = 0 ] || { echo "$hostout" | tail -n 30; hf=$((${hf:-0} + 1)); }
 add_counts "host: ${hp:-0} passed, ${hf:-0} failed, 0 skipped"
 
-logs=$TOCPATCH_CACHE/logs
+logs=$LOG_DIR
 mkdir -p "$logs"
 for fl in $flavours; do
 	kout=$("$TESTBED_DIR/build-kernel.sh" "$fl")

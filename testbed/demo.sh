@@ -13,6 +13,6 @@ kout=$("$TESTBED_DIR/build-kernel.sh" "$fl")
 mo=$(build_modules "$fl" "$kout")
 img=$mo/initramfs-demo.cpio
 "$TESTBED_DIR/mkinitramfs.sh" "$img" "$mo" "$TESTBED_DIR/guest/demo.sh"
-mkdir -p "$TOCPATCH_CACHE/logs"
+mkdir -p "$LOG_DIR"
 "$TESTBED_DIR/run-guest.sh" -v -k "$kout/vmlinux" -i "$img" \
-	-l "$TOCPATCH_CACHE/logs/demo-$fl.log" -s 2 -m 1G -t 300 -a quiet
+	-l "$LOG_DIR/demo-$fl.log" -s 2 -m 1G -t 300 -a quiet

@@ -24,6 +24,11 @@ TOOLS_DIR=$TOCPATCH_CACHE/tools
 GCC14_DIR=$TOCPATCH_CACHE/toolchain/gcc14
 BUSYBOX=$TOCPATCH_CACHE/busybox/busybox
 SRC_ROOT=$TOCPATCH_CACHE/src
+# Module builds and guest logs of this checkout: several checkouts (git
+# worktrees) can share one cache and run at the same time.
+CHECKOUT_KEY=$(printf '%s' "$TOP_DIR" | sha256sum | cut -c1-8)
+WORK_DIR=$TOCPATCH_CACHE/work/$CHECKOUT_KEY
+LOG_DIR=$WORK_DIR/logs
 
 export PATH="$TOOLS_DIR/bin:$HOME/.cargo/bin:$PATH"
 export LIBCLANG_PATH=/usr/lib/llvm-$LLVM_VERSION/lib
@@ -66,12 +71,12 @@ flavour_cc() {
 
 # Build tocpatch.ko, the samples and the selftest modules (Rust through
 # clippy, CLIPPY=1: any warning of ours fails the build) against the
-# kernel build tree $2 of flavour $1, into $TOCPATCH_CACHE/modules/$1
+# kernel build tree $2 of flavour $1, into $WORK_DIR/modules/$1
 # (out of the checkout, so that flavours do not overwrite each other).
 # Prints the output directory.
 build_modules() {
 	local flavour=$1 kout=$2
-	local mo=$TOCPATCH_CACHE/modules/$flavour
+	local mo=$WORK_DIR/modules/$flavour
 	# Objects of another kernel build would load with the wrong vermagic.
 	if [ "$(cat "$mo/.kernel" 2>/dev/null)" != "$kout" ]; then
 		rm -rf "$mo"
