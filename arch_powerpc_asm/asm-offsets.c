@@ -7,6 +7,7 @@
 #include <linux/kbuild.h>
 #include <linux/stddef.h>
 #include <asm/ptrace.h>
+#include <asm/text-patching.h>
 
 int main(void)
 {
@@ -17,5 +18,8 @@ int main(void)
 	BLANK();
 	/* Where an interrupt or ftrace frame keeps its pt_regs. */
 	DEFINE(TP_STACK_INT_FRAME_REGS, STACK_INT_FRAME_REGS);
+	BLANK();
+	/* The TOC reload after a call (ld r2,R2_STACK_OFFSET(r1)). */
+	DEFINE(TP_INST_LD_TOC, PPC_INST_LD_TOC);
 	return 0;
 }

@@ -90,3 +90,19 @@ SYM_FUNC_START(tocpatch_regs_toc)
 	ld	r3, TP_REGS_GPR2(r3)
 	blr
 SYM_FUNC_END(tocpatch_regs_toc)
+
+/*
+ * u32 tocpatch_kernel_ld_toc(void)
+ *
+ * The kernel's encoding of the TOC reload after a call (PPC_INST_LD_TOC),
+ * for the load-time check that the return-site test (rust/logic/insn.rs
+ * LD_TOC) looks for the same instruction.
+ *
+ * In:  nothing
+ * Out: r3 = PPC_INST_LD_TOC in its low 32 bits
+ */
+SYM_FUNC_START(tocpatch_kernel_ld_toc)
+	lis	r3, TP_INST_LD_TOC@h
+	ori	r3, r3, TP_INST_LD_TOC@l
+	blr
+SYM_FUNC_END(tocpatch_kernel_ld_toc)

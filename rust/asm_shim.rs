@@ -9,13 +9,14 @@
 
 use kernel::{bindings, prelude::*};
 
-use crate::logic::insn::{classify, CallKind};
+use crate::logic::insn::{classify, CallKind, LD_TOC};
 
 extern "C" {
     fn tocpatch_classify_call(regs: *mut bindings::pt_regs, delta: i64) -> u64;
     fn tocpatch_set_exit_r2(regs: *mut bindings::pt_regs, value: u64);
     fn tocpatch_current_toc() -> u64;
     fn tocpatch_regs_toc(regs: *const bindings::pt_regs) -> u64;
+    fn tocpatch_kernel_ld_toc() -> u32;
 }
 
 /// Classifies the call that reached the ftrace hook owning `regs` and
@@ -62,7 +63,8 @@ pub(crate) fn regs_toc(regs: &bindings::pt_regs) -> u64 {
 
 /// Checks the shims against facts known on the Rust side: our TOC is a real
 /// one (even, non-zero) and the kernel's asm-offsets agree with bindgen's
-/// `pt_regs` layout. A failure means the module was built wrongly.
+/// `pt_regs` layout, and the kernel encodes the TOC reload after a call as
+/// [`LD_TOC`] does. A failure means the module was built wrongly.
 pub(crate) fn self_test() -> Result {
     let toc = current_toc();
     if toc == 0 || classify(toc) != CallKind::Local {
@@ -81,6 +83,16 @@ pub(crate) fn self_test() -> Result {
             "self-test: asm-offsets GPR2 disagrees with bindgen pt_regs ({:#x} != {:#x})\n",
             seen,
             probe
+        );
+        return Err(EINVAL);
+    }
+    // SAFETY: `tocpatch_kernel_ld_toc` only loads a constant into r3.
+    let kernel_ld_toc = unsafe { tocpatch_kernel_ld_toc() };
+    if kernel_ld_toc != LD_TOC {
+        pr_err!(
+            "self-test: the kernel's TOC reload {:#010x} is not ours {:#010x}\n",
+            kernel_ld_toc,
+            LD_TOC
         );
         return Err(EINVAL);
     }

@@ -24,7 +24,7 @@ use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, types::Opaque};
 
 use crate::asm_shim;
 use crate::glue;
-use crate::logic::insn::CallKind;
+use crate::logic::insn::{reloads_toc, CallKind};
 use crate::logic::shadow::Frame;
 use crate::patch::Target;
 use crate::shadow;
@@ -178,20 +178,38 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
         unsafe { core::ptr::read_volatile((caller_sp + 24) as *const u64) }
     };
     let frame = match kind {
-        // The caller restores its own r2 from its slot: straight to C and
-        // back, unless C's tail call out would overwrite that slot.
         CallKind::Global => {
             c.global.add(1, Relaxed);
             note_late_global(t);
-            t.tail_out.then(|| {
+            // SAFETY: `link` is this call's return address: the instruction
+            // after the caller's branch-and-link, in kernel or module text
+            // that stays mapped while the caller runs (or the address of
+            // another tracer's return handler, also text).
+            let site = unsafe { core::ptr::read_volatile(r.link as *const u32) };
+            if !reloads_toc(site) {
+                // The caller carries on with the r2 it gets back (an
+                // assembly caller, design.rst "When a global call may skip
+                // its frame"): give it back B's TOC, as B itself would.
+                Some(Frame {
+                    ret: r.link as u64,
+                    toc,
+                    slot: caller_slot(),
+                    owner: core::ptr::from_ref(t) as usize,
+                })
+            } else if t.tail_out {
+                // The caller reloads r2 from its slot, which C's tail call
+                // out overwrites: the trampoline puts the slot back.
                 let slot = caller_slot();
-                Frame {
+                Some(Frame {
                     ret: r.link as u64,
                     toc: slot,
                     slot,
                     owner: core::ptr::from_ref(t) as usize,
-                }
-            })
+                })
+            } else {
+                // The caller reloads its own r2: straight to C and back.
+                None
+            }
         }
         CallKind::Local => {
             c.local.add(1, Relaxed);

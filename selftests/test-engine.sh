@@ -69,10 +69,11 @@ expect_call "(h) global call" caller tailasm 5 1005
 expect_call "(h) local call" target tailasm 6 1006
 expect_counts "(h)" tp_target_tail_asm 1 1 0
 
-# (f) the replacement sleeps while another task disables the patch: the
+# (f) the replacement sleeps (4 s: the steps below must fit in it on a
+# loaded host) while another task disables the patch: the
 # disable waits, the patch module cannot be unloaded meanwhile, the
 # sleeper returns correctly, and then the module goes.
-(call target sleep 1500 >/tmp/sleeper.out) &
+(call target sleep 4000 >/tmp/sleeper.out) &
 sleeper=$!
 sleep 0.5
 (echo "disable tocpatch_test_patch" >"$C"; echo "rc $?" >/tmp/disable.out) &
@@ -80,15 +81,23 @@ disabler=$!
 sleep 0.5
 tap_check "(f) patch module refuses to unload while the sleeper is inside" \
 	sh -c "! rmmod tocpatch_test_patch 2>/dev/null"
-# The sleeper's kernel stack reads through the return trampoline.
-stack=$(cat /proc/$sleeper/stack)
+# The sleeper's kernel stack reads through the return trampoline. The
+# task in the write is the subshell or a child busybox forked for the
+# redirection: look for it among all tasks.
+stack=
+for st in /proc/[0-9]*/stack; do
+	if grep -q tp_patched_sleep "$st" 2>/dev/null; then
+		stack=$(cat "$st")
+		break
+	fi
+done
 echo "$stack" | sed 's/^/# /'
 tap_check "(f) /proc/PID/stack shows the replacement and the return trampoline" \
 	sh -c "echo '$stack' | grep -q tp_patched_sleep && echo '$stack' | grep -q tocpatch_return_tramp"
 wait $sleeper
 wait $disabler
 tap_check "(f) sleeper got the replacement's result: $(cat /tmp/sleeper.out)" \
-	[ "$(cat /tmp/sleeper.out)" = "result 2500 toc_ok 1" ]
+	[ "$(cat /tmp/sleeper.out)" = "result 5000 toc_ok 1" ]
 tap_check "(f) disable succeeded: $(cat /tmp/disable.out)" [ "$(cat /tmp/disable.out)" = "rc 0" ]
 out=$(unload_mod tocpatch_test_patch)
 tap_check "(f) patch module unloads after release${out:+ ($out)}" [ -z "$out" ]

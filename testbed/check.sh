@@ -43,7 +43,7 @@ for fl in $flavours; do
 	"$TESTBED_DIR/mkinitramfs.sh" "$img" "$mo" "$TESTBED_DIR/guest/run-selftests.sh"
 	"$TESTBED_DIR/run-guest.sh" -k "$kout/vmlinux" -i "$img" \
 		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1800 \
-		-a "${TOCPATCH_TESTS:+TOCPATCH_TESTS=$TOCPATCH_TESTS} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES}" \
+		-a "${TOCPATCH_TESTS:+TOCPATCH_TESTS=$(echo $TOCPATCH_TESTS | tr " " ,)} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES}" \
 		&& rc=0 || rc=$?
 	v=$(cat "$logs/check-$fl.log.verdict" 2>/dev/null) || v="guest: 0 passed, 1 failed, 0 skipped"
 	add_counts "$v"

@@ -61,6 +61,33 @@ const XO_ADD: u32 = 266;
 pub const R2: u32 = 2;
 /// The register holding a global entry's own address on entry.
 pub const R12: u32 = 12;
+/// The stack pointer.
+pub const R1: u32 = 1;
+
+/// Offset of the TOC save slot in an ELFv2 stack frame header (the
+/// kernel's `R2_STACK_OFFSET` and `STK_GOT`): a caller whose r2 may change
+/// across a call saves it there, or has a stub save it, and reloads it
+/// after the call.
+pub const TOC_SAVE_SLOT: i16 = 24;
+
+/// `ld r2,24(r1)`: the TOC reload that follows a call through a global
+/// entry in compiled code (the linker's or the compiler's `nop` slot after
+/// `bl`, the reload after `bctrl`); the kernel's `PPC_INST_LD_TOC`.
+pub const LD_TOC: u32 = ld(R2, R1, TOC_SAVE_SLOT);
+
+/// Whether `insn`, the instruction at a call's return address, reloads
+/// the caller's TOC from its save slot.
+///
+/// A global call may go without a shadow frame only when it does: the
+/// replacement returns with its own TOC in r2, and only this reload puts
+/// the caller's back. Assembly callers that enter a function through its
+/// global entry and carry on with the r2 it returned (for example
+/// `ret_from_kernel_user_thread`: `mtctr; mr r12; bctrl`, then C code)
+/// need the frame, which hands back the TOC the original would have
+/// returned with.
+pub const fn reloads_toc(insn: u32) -> bool {
+    insn == LD_TOC
+}
 
 /// Encodes a D-form instruction `op rt, ra, imm`.
 pub const fn encode_d(op: u32, rt: u32, ra: u32, imm: i16) -> u32 {
@@ -492,5 +519,31 @@ mod tests {
         assert_eq!(classify(0xc000_0000_0123_4501), CallKind::Global);
         assert_eq!(repair_toc(0xc000_0000_0123_4501, 1), 0xc000_0000_0123_4500);
         assert_eq!(repair_toc(0xc000_0000_0123_44ff, -1), 0xc000_0000_0123_4500);
+    }
+}
+
+#[cfg(test)]
+mod return_site_tests {
+    use super::*;
+
+    #[test]
+    fn ld_toc_is_the_abi_reload() {
+        // objdump: e8 41 00 18   ld r2,24(r1)
+        assert_eq!(LD_TOC, 0xe841_0018);
+        assert!(reloads_toc(0xe841_0018));
+    }
+
+    #[test]
+    fn other_return_sites_do_not_reload() {
+        // nop, ld r2,40(r1) (ELFv1 slot), ld r5,48(r1), ld r2,24(r3), mr r2,r4
+        for insn in [
+            0x6000_0000,
+            0xe841_0028,
+            0xe8a1_0030,
+            0xe843_0018,
+            0x7c82_2378,
+        ] {
+            assert!(!reloads_toc(insn), "{insn:#x}");
+        }
     }
 }

@@ -9,6 +9,10 @@
  *	fptr ARG	tp_target_add(ARG, 3) through a function pointer
  *	sleep ARG	tp_target_sleep(ARG) through the exported symbol
  *	tailasm, tailrust, rust ARG: the same-named target functions
+ *	noreload ARG	tp_target_add(ARG, 5) through its global entry from an
+ *			assembly caller of this module that does not reload
+ *			r2 after the call; -EBADE if r2 came back other than
+ *			the target module's TOC (what the original returns with)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +21,19 @@
 
 /* Read with READ_ONCE() so that the compiler cannot turn it into a direct call. */
 static int (*add_ptr)(int, int) = tp_target_add;
+
+static long noreload_case(long arg)
+{
+	unsigned long r2_after = 0, want = tp_target_toc();
+	long r = tp_caller_noreload(tp_target_add, arg, 5, &r2_after);
+
+	if (r2_after != want) {
+		pr_err("noreload: r2 came back as %#lx, not the target module's TOC %#lx\n",
+		       r2_after, want);
+		return -EBADE;
+	}
+	return r;
+}
 
 static long caller_run(const char *c, long arg, bool *toc_ok)
 {
@@ -35,6 +52,8 @@ static long caller_run(const char *c, long arg, bool *toc_ok)
 		r = tp_target_tail_rust(arg);
 	else if (!strcmp(c, "rust"))
 		r = tp_target_rust(arg);
+	else if (!strcmp(c, "noreload"))
+		r = noreload_case(arg);
 	else
 		r = -EINVAL;
 	*toc_ok = before == tp_read_r2();

@@ -17,6 +17,10 @@
  *	tailasm ARG	tp_target_tail_asm(ARG)
  *	tailrust ARG	tp_target_tail_rust(ARG)
  *	rust ARG	tp_target_rust(ARG)
+ *	noreload ARG	tp_target_add(ARG, 4) through its global entry from an
+ *			assembly caller that does not reload r2 after the
+ *			call; -EBADE if r2 came back other than this module's
+ *			TOC (what the original returns with)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -137,6 +141,29 @@ noinline int tp_target_sleep(int ms)
 }
 EXPORT_SYMBOL_GPL(tp_target_sleep);
 
+/* This module's TOC, for the caller module's checks. */
+static int tp_toc_reads;
+
+noinline unsigned long tp_target_toc(void)
+{
+	WRITE_ONCE(tp_toc_reads, tp_toc_reads + 1);	/* uses the TOC */
+	return tp_read_r2();
+}
+EXPORT_SYMBOL_GPL(tp_target_toc);
+
+static long noreload_case(long arg)
+{
+	unsigned long r2_after = 0;
+	long r = tp_target_noreload(tp_target_add, arg, 4, &r2_after);
+
+	if (r2_after != tp_read_r2()) {
+		pr_err("noreload: r2 came back as %#lx, not this module's TOC %#lx\n",
+		       r2_after, tp_read_r2());
+		return -EBADE;
+	}
+	return r;
+}
+
 struct tp_call_file {
 	tp_run_fn run;
 	struct mutex lock;	/* serialises calls and result */
@@ -239,6 +266,8 @@ static long run_case(const char *c, long arg)
 		return tp_dup(arg);
 	if (!strcmp(c, "dup2"))
 		return tp_target_dup2(arg);
+	if (!strcmp(c, "noreload"))
+		return noreload_case(arg);
 	return -EINVAL;
 }
 

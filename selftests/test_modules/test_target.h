@@ -18,6 +18,16 @@ int tp_target_tail_rust(int x);
 int tp_target_rust(int x);
 long tp_target_asm(long x);
 int tp_target_dup2(int x);
+unsigned long tp_target_toc(void);
+
+/*
+ * Assembly callers that enter fn through its global entry and do not
+ * reload r2 afterwards (test_noreload.h): tp_target_noreload in the target
+ * module, tp_caller_noreload in the caller module. *r2_after gets the r2
+ * that came back.
+ */
+long tp_target_noreload(void *fn, long a, long b, unsigned long *r2_after);
+long tp_caller_noreload(void *fn, long a, long b, unsigned long *r2_after);
 
 /*
  * Call files: /sys/kernel/debug/tocpatch_test/NAME. Writing "CASE ARG"

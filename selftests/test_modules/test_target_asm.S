@@ -29,3 +29,8 @@ SYM_FUNC_START(tp_target_asm)
 	blr
 SYM_FUNC_END(tp_target_asm)
 EXPORT_SYMBOL_GPL(tp_target_asm)
+
+#include "test_noreload.h"
+
+/* The assembly caller without TOC reload, in the target's own module. */
+TP_NORELOAD_CALLER tp_target_noreload
