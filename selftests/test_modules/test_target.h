@@ -19,6 +19,19 @@ int tp_target_rust(int x);
 long tp_target_asm(long x);
 int tp_target_dup2(int x);
 
+/* test_target_shadow.c (test-shadow.sh) */
+struct completion;
+int tp_target_block(int x);
+void tp_block_wait(void);
+int tp_target_nest(int n);
+int tp_target_nest_walk(int n);
+int tp_nest_bottom(void);
+int tp_target_irq(int x);
+int tp_target_exiting(int x);
+extern struct completion tp_exit_done;
+int tp_shadow_init(void);
+void tp_shadow_exit(void);
+
 /*
  * Call files: /sys/kernel/debug/tocpatch_test/NAME. Writing "CASE ARG"
  * runs run(CASE, ARG, &toc_ok) in the module that created the file; reading
