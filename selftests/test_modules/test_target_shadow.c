@@ -26,6 +26,8 @@
  *	exit X		a kthread calls tp_target_exiting(X), whose replacement
  *			ends in kthread_complete_and_exit(); R = 0 if it exited
  *			there, 1 if the call returned, -ETIMEDOUT
+ *	bench N		N local calls of tp_target_irq() in a row; R = ns per
+ *			call (a figure for the log, not a test)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,6 +37,7 @@
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/smp.h>
 #include <linux/timer.h>
@@ -257,6 +260,21 @@ static long tp_exit_case(long x)
 	return READ_ONCE(tp_exit_returned);
 }
 
+static long tp_bench(long n)
+{
+	u64 t0 = ktime_get_ns();
+	long i, sum = 0;
+
+	if (n <= 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		sum += tp_target_irq(i);
+	/* Keep the calls: their results are used. */
+	if (sum == -1)
+		pr_info("bench: sum %ld\n", sum);
+	return div64_u64(ktime_get_ns() - t0, n);
+}
+
 static long shadow_case(const char *c, long arg)
 {
 	if (!strcmp(c, "spawn"))
@@ -286,6 +304,8 @@ static long shadow_case(const char *c, long arg)
 		return tp_target_nest(arg);
 	if (!strcmp(c, "exit"))
 		return tp_exit_case(arg);
+	if (!strcmp(c, "bench"))
+		return tp_bench(arg);
 	return -EINVAL;
 }
 
