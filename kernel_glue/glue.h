@@ -20,15 +20,15 @@ int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 			  unsigned long *size);
 int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
 			u64 new);
-int tocpatch_tasks_in_text(unsigned long start, unsigned long end);
+int tocpatch_tasks_in_use(unsigned long start, unsigned long end,
+			  const unsigned long *owners, size_t n);
 bool tocpatch_module_get(struct module *mod);
 void tocpatch_module_put(struct module *mod);
 void tocpatch_module_text(struct module *mod, unsigned long *start,
 			  unsigned long *end);
 const char *tocpatch_module_name(struct module *mod);
 void tocpatch_abi_layout(unsigned long *out, unsigned int n);
-unsigned long tocpatch_irq_save(void);
-void tocpatch_irq_restore(unsigned long flags);
+unsigned long tocpatch_stack_pointer(void);
 int tocpatch_recursion_trylock(unsigned long ip, unsigned long parent_ip);
 void tocpatch_recursion_unlock(int bit);
 int tocpatch_notifier_register(void);
@@ -37,9 +37,11 @@ void tocpatch_notifier_unregister(void);
 int tocpatch_hotplug_register(void);
 void tocpatch_hotplug_unregister(void);
 
-/* Implemented in Rust (rust/patch.rs, rust/markers.rs). */
+/* Implemented in Rust (rust/patch.rs, rust/markers.rs, rust/shadow.rs). */
 void tocpatch_module_going(const char *name);
 void tocpatch_markers_suspend(void);
 void tocpatch_markers_resume(void);
+bool tocpatch_shadow_holds(void *stack, const unsigned long *owners,
+			   size_t n);
 
 #endif /* _TOCPATCH_GLUE_H */

@@ -4,7 +4,9 @@
  *
  * Asked after a patch is disabled: its ftrace ops are gone, so no new call
  * reaches a replacement, but a task may still be inside one (sleeping in
- * it, or preempted in it) or be about to return into one.
+ * it, or preempted in it) or be about to return into one, or hold a shadow
+ * frame of one of the patch's functions (which the return trampoline will
+ * pop, reading the function's counters).
  *
  * We look with every CPU held in stop_machine(), the check kpatch made:
  * then no task but the stopper threads runs, so every other task's kernel
@@ -12,7 +14,14 @@
  * the LR save word of every frame and, for interrupt frames (marked with
  * STACK_FRAME_REGS_MARKER), at the saved NIP and LR too, which covers a
  * task preempted in the middle of a replacement, leaf functions included.
- * The generic stack_trace_save_tsk() reports neither of the latter.
+ * The generic stack_trace_save_tsk() reports neither of the latter. The
+ * shadow frames at the base of each stack are read by
+ * tocpatch_shadow_holds() (rust/shadow.rs), which knows their layout.
+ *
+ * Tasks that are exiting (exit_state set) or have no stack any more are
+ * skipped: they never return into anything, and a task that exited inside
+ * a replacement (kthread_complete_and_exit() there) leaves frames that are
+ * never popped and a back chain through the replacement.
  */
 #include <linux/module.h>
 #include <linux/sched/signal.h>
@@ -27,6 +36,8 @@
 struct tocpatch_scan {
 	unsigned long start;
 	unsigned long end;
+	const unsigned long *owners;
+	size_t n_owners;
 	int found;
 };
 
@@ -76,7 +87,10 @@ static int tocpatch_scan_all(void *data)
 		/* The stopper threads are the only tasks on a CPU now. */
 		if (t == current || READ_ONCE(t->on_cpu))
 			continue;
-		if (tocpatch_scan_task(s, t))
+		if (t->exit_state || !t->stack)
+			continue;
+		if (tocpatch_scan_task(s, t) ||
+		    tocpatch_shadow_holds(t->stack, s->owners, s->n_owners))
 			s->found++;
 	}
 	rcu_read_unlock();
@@ -84,16 +98,22 @@ static int tocpatch_scan_all(void *data)
 }
 
 /**
- * tocpatch_tasks_in_text - count tasks that may run or return into a range
+ * tocpatch_tasks_in_use - count tasks that may still use a patch's code
  * @start:	start of the text range (a patch module's text)
  * @end:	its end
+ * @owners:	the owner words of the patch's shadow frames (its targets)
+ * @n:		how many
  *
- * Sleeps (stop_machine). Return: the number of tasks found, or a negative
- * errno if stop_machine() failed.
+ * Counts live tasks that have an address in the range on their stack or a
+ * shadow frame with one of the owners. Sleeps (stop_machine). Return: the
+ * number of tasks found, or a negative errno if stop_machine() failed.
  */
-int tocpatch_tasks_in_text(unsigned long start, unsigned long end)
+int tocpatch_tasks_in_use(unsigned long start, unsigned long end,
+			  const unsigned long *owners, size_t n)
 {
-	struct tocpatch_scan s = { .start = start, .end = end };
+	struct tocpatch_scan s = {
+		.start = start, .end = end, .owners = owners, .n_owners = n,
+	};
 	int ret;
 
 	ret = stop_machine(tocpatch_scan_all, &s, NULL);

@@ -32,7 +32,12 @@ extern "C" {
         old: u64,
         new: u64,
     ) -> ffi::c_int;
-    pub(crate) fn tocpatch_tasks_in_text(start: ffi::c_ulong, end: ffi::c_ulong) -> ffi::c_int;
+    pub(crate) fn tocpatch_tasks_in_use(
+        start: ffi::c_ulong,
+        end: ffi::c_ulong,
+        owners: *const ffi::c_ulong,
+        n: usize,
+    ) -> ffi::c_int;
     pub(crate) fn tocpatch_module_get(module: ModulePtr) -> bool;
     pub(crate) fn tocpatch_module_put(module: ModulePtr);
     pub(crate) fn tocpatch_module_text(
@@ -42,8 +47,7 @@ extern "C" {
     );
     pub(crate) fn tocpatch_module_name(module: ModulePtr) -> *const ffi::c_char;
     pub(crate) fn tocpatch_abi_layout(out: *mut ffi::c_ulong, n: ffi::c_uint);
-    pub(crate) fn tocpatch_irq_save() -> ffi::c_ulong;
-    pub(crate) fn tocpatch_irq_restore(flags: ffi::c_ulong);
+    pub(crate) fn tocpatch_stack_pointer() -> ffi::c_ulong;
     pub(crate) fn tocpatch_recursion_trylock(
         ip: ffi::c_ulong,
         parent_ip: ffi::c_ulong,

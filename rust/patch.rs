@@ -8,7 +8,7 @@
 //! them may sleep. The ftrace callback and the return trampoline never take
 //! it: they only read a [`Target`]'s immutable fields and update its
 //! atomic counters. A target is freed only after its hook is unregistered
-//! and its `depth` (frames on shadow stacks) is back to zero.
+//! and no live task holds a shadow frame of it (`disable_at`).
 
 use kernel::{
     bindings, ffi,
@@ -34,10 +34,11 @@ pub(crate) struct Counters {
     pub(crate) local: Atomic<u64>,
     /// Through the marked global entry (odd TOC).
     pub(crate) global: Atomic<u64>,
-    /// Calls not redirected (the original function ran): no shadow frame
-    /// was free, or the callback recursed.
+    /// Calls not redirected (the original function ran): no room for a
+    /// shadow frame, or the callback recursed.
     pub(crate) fallback: Atomic<u64>,
-    /// Frames of this function on shadow stacks now.
+    /// Frames of this function on shadow stacks now (for the status only:
+    /// frames of tasks that exited inside a replacement stay counted).
     pub(crate) depth: Atomic<i64>,
     /// Deepest shadow stack seen at a push for this function.
     pub(crate) peak: Atomic<u64>,
@@ -81,13 +82,12 @@ impl Target {
     pub(crate) fn report_fallback(&self, e: PushError) {
         if !self.counters.fallback_reported.xchg(true, Relaxed) {
             pr_warn!(
-                "{}: shadow stack {} ({} frames per task): running the original function\n",
+                "{}: {}: running the original function\n",
                 self.name.to_str().unwrap_or("?"),
                 match e {
-                    PushError::Full => "full",
-                    PushError::NoSlot => "slots exhausted",
-                },
-                crate::shadow::DEPTH
+                    PushError::NoRoom => "no room for a shadow frame (task stack nearly exhausted)",
+                    PushError::NoStack => "task has no stack for a shadow frame",
+                }
             );
         }
     }
@@ -417,6 +417,15 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
         );
         return Err(EINVAL);
     };
+    // For the release condition below: no live task has a shadow frame of
+    // one of these targets or an address in the patch module's text on its
+    // stack. Not the `depth` counters: a task that exits inside a
+    // replacement never pops its frame.
+    let mut owners = KVec::with_capacity(p.targets.len(), GFP_KERNEL)?;
+    for t in p.targets.iter() {
+        let tp: *const Target = &**t;
+        owners.push(tp as ffi::c_ulong, GFP_KERNEL)?;
+    }
     if p.state == PatchState::Enabled {
         unhook(&mut p.targets, |_| true);
         for t in p.targets.iter() {
@@ -437,23 +446,21 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
     }
     p.state = next;
     for _ in 0..RELEASE_TRIES {
-        let frames: i64 = p
-            .targets
-            .iter()
-            .map(|t| t.counters.depth.load(Relaxed))
-            .sum();
-        if frames == 0 {
-            // SAFETY: plain range query; sleeps (stop_machine).
-            let n = unsafe {
-                glue::tocpatch_tasks_in_text(p.text.0 as ffi::c_ulong, p.text.1 as ffi::c_ulong)
-            };
-            if n == 0 {
-                // SAFETY: the reference taken at enable.
-                unsafe { glue::tocpatch_module_put(p.module) };
-                pr_info!("released patch {}\n", s(&p.name));
-                reg.remove(idx)?;
-                return Ok(());
-            }
+        // SAFETY: plain range and array query; sleeps (stop_machine).
+        let n = unsafe {
+            glue::tocpatch_tasks_in_use(
+                p.text.0 as ffi::c_ulong,
+                p.text.1 as ffi::c_ulong,
+                owners.as_ptr(),
+                owners.len(),
+            )
+        };
+        if n == 0 {
+            // SAFETY: the reference taken at enable.
+            unsafe { glue::tocpatch_module_put(p.module) };
+            pr_info!("released patch {}\n", s(&p.name));
+            reg.remove(idx)?;
+            return Ok(());
         }
         // SAFETY: plain kernel call in process context.
         unsafe { bindings::msleep(RELEASE_SLEEP_MS) };

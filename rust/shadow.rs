@@ -1,194 +1,131 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Where the per-task shadow stacks live.
+//! Where the per-task shadow frames live: at the base of each task's own
+//! kernel stack (`task->stack`), as upstream powerpc livepatch keeps its
+//! livepatch stack (`thread_info->livepatch_sp`). The layout, and the
+//! push/pop order that makes interrupt nesting safe without masking, are in
+//! `logic/shadow.rs`; this file finds the region from `current` and the
+//! bound from the stack pointer.
 //!
-//! A fixed pool of [`SLOTS`] shadow stacks of [`DEPTH`] frames each,
-//! allocated once when tocpatch loads (about 0.7 MiB, vmalloc), so that
-//! the ftrace callback never allocates: it runs in any context, hardirq
-//! included. A task owns a slot while it has at least one frame: it claims
-//! a free slot (compare-and-exchange of the owner from NULL to itself) at
-//! its first push and gives it back when its stack becomes empty. Lookups
-//! only search a window of [`WINDOW`] slots starting at a hash of the task
-//! pointer, so a push or pop costs a handful of loads.
+//! Nothing is allocated, per task or globally: a frame costs
+//! [`FRAME_BYTES`] bytes of the task's own stack while it exists, plus one
+//! header word. Nothing has to happen at task exit either: a task that
+//! exits inside a replacement leaves frames that are never popped, in a
+//! stack that is freed with the task (the release check in `patch.rs`
+//! looks only at live tasks).
 //!
-//! Nothing has to happen at task exit: a task's stack is empty whenever it
-//! is outside every replacement, and a task cannot exit from inside one
-//! and then return into it. (A task killed inside a replacement, say by an
-//! oops, leaves its slot owned; the frames stay counted in the target's
-//! `depth`, which keeps that patch module pinned. That is the safe side.)
-//!
-//! Push and pop run with local interrupts disabled (a soft mask on ppc64,
-//! cheap): the slot's owner is `current`, which interrupt handlers share
-//! with the task they interrupt, and the claim/release steps must not
-//! interleave with theirs. The stack itself is also safe under strict
-//! nesting (see `logic/shadow.rs`).
-//!
-//! When no slot is free in the window, or the task's stack is full, the
-//! push fails and the caller runs the original function instead
-//! (counted as a fallback).
+//! Bound: frames never come closer than [`MARGIN`] bytes to the lowest
+//! stack address the task uses. When the stack pointer is on the task's
+//! stack, that is the stack pointer. On another stack (hardirq, softirq,
+//! emergency stacks, whose `current` is the interrupted task) the back
+//! chain leads to the interrupted frame on the task's stack; if it cannot
+//! be followed there in [`HOPS`] links, frames stay below [`CAP`]. A push
+//! beyond the bound fails and the caller runs the original function
+//! (counted, logged once per function): that happens only when the task
+//! is within about [`MARGIN`] bytes of running out of stack. See
+//! Documentation/design.rst, "Per-task storage and its bounds".
 
-use kernel::{
-    bindings, ffi,
-    prelude::*,
-    sync::atomic::{Atomic, Relaxed},
-    task::Task,
-};
+use kernel::{bindings, task::Task};
 
 use crate::glue;
-use crate::logic::shadow::{Frame, PopError, ShadowStack};
+pub(crate) use crate::logic::shadow::FRAME_BYTES;
+use crate::logic::shadow::{find_in_stack, limit, Frame, PopError, Region};
 
-/// Local interrupts masked while it lives.
-struct IrqsOff(ffi::c_ulong);
-
-impl IrqsOff {
-    fn new() -> Self {
-        // SAFETY: plain local_irq_save(); restored in `drop`.
-        Self(unsafe { glue::tocpatch_irq_save() })
-    }
-}
-
-impl Drop for IrqsOff {
-    fn drop(&mut self) {
-        // SAFETY: restores what `new` saved, on the same CPU (interrupts
-        // are off in between, so no migration).
-        unsafe { glue::tocpatch_irq_restore(self.0) };
-    }
-}
-
-/// Frames per task.
-pub(crate) const DEPTH: usize = 32;
-/// Tasks that can be inside replacements (through local calls) at once.
-pub(crate) const SLOTS: usize = 512;
-/// Slots searched per task.
-const WINDOW: usize = 8;
-
-struct Slot {
-    owner: Atomic<*mut bindings::task_struct>,
-    stack: ShadowStack<DEPTH>,
-}
-
-/// The pool.
-pub(crate) struct Pool {
-    slots: KVVec<Slot>,
-}
-
-// SAFETY: slots are shared by design; see the module documentation for
-// who touches what.
-unsafe impl Sync for Pool {}
-// SAFETY: as above.
-unsafe impl Send for Pool {}
-
-/// The pool the callback and the return trampoline use. Set while tocpatch
-/// is loaded (before any patch can exist, cleared after the last is gone).
-static POOL: Atomic<*mut Pool> = Atomic::new(core::ptr::null_mut());
+/// Size of every task's kernel stack.
+const STACK_SIZE: usize = bindings::THREAD_SIZE as usize;
+/// Bytes kept free between the frames and the live stack at a push: one
+/// interrupt frame entered on the task's stack (`STACK_INT_FRAME_SIZE`,
+/// about 0.75 KiB with the red zone) plus a small frame of the
+/// replacement.
+pub(crate) const MARGIN: usize = 1024;
+/// Where frames stop when the live stack cannot be found (off the task's
+/// stack, with a back chain that does not lead to it).
+pub(crate) const CAP: usize = STACK_SIZE / 4;
+/// Back-chain links followed from another stack to the task's.
+const HOPS: usize = 256;
 
 /// Why a push failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PushError {
-    /// The task's stack holds [`DEPTH`] frames.
-    Full,
-    /// No free slot in the task's window.
-    NoSlot,
+    /// The frame would come closer than [`MARGIN`] to the task's live
+    /// stack (or beyond [`CAP`]): the task is close to its stack's end.
+    NoRoom,
+    /// The task has no stack (cannot happen for a running task).
+    NoStack,
 }
 
-fn window_start(task: *mut bindings::task_struct) -> usize {
-    let h = ((task as usize) >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h >> (usize::BITS - SLOTS.trailing_zeros())
+/// The current task's region, and the stack base.
+fn current_region() -> Option<(Region, usize)> {
+    let task = Task::current_raw();
+    // SAFETY: `current` is a live task; its `stack` field is only changed
+    // when the task is dead or being created.
+    let base = unsafe { (*task).stack } as usize;
+    if base == 0 {
+        return None;
+    }
+    // SAFETY: a running task's stack is allocated and STACK_SIZE long;
+    // only the task and interrupts nesting on it use the region (the
+    // release scan reads it when the task cannot run).
+    Some((unsafe { Region::new(base as *mut u64, STACK_SIZE) }, base))
 }
 
-impl Pool {
-    /// Allocates the pool and makes it the one in use.
-    pub(crate) fn install() -> Result<KBox<Pool>> {
-        let mut slots = KVVec::with_capacity(SLOTS, GFP_KERNEL)?;
-        for _ in 0..SLOTS {
-            slots.push(
-                Slot {
-                    owner: Atomic::new(core::ptr::null_mut()),
-                    stack: ShadowStack::new(),
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        let mut pool = KBox::new(Pool { slots }, GFP_KERNEL)?;
-        POOL.store(
-            core::ptr::from_mut(&mut *pool),
-            kernel::sync::atomic::Release,
-        );
-        Ok(pool)
-    }
-
-    /// Stops using the pool (tocpatch unload; no frame can exist then).
-    pub(crate) fn uninstall(&self) {
-        POOL.store(core::ptr::null_mut(), kernel::sync::atomic::Release);
-    }
-
-    fn find(&self, task: *mut bindings::task_struct) -> Option<&Slot> {
-        let start = window_start(task);
-        (0..WINDOW)
-            .map(|i| &self.slots[(start + i) % SLOTS])
-            .find(|s| s.owner.load(Relaxed) == task)
-    }
-
-    fn claim(&self, task: *mut bindings::task_struct) -> Option<&Slot> {
-        let start = window_start(task);
-        (0..WINDOW)
-            .map(|i| &self.slots[(start + i) % SLOTS])
-            .find(|s| {
-                s.owner
-                    .cmpxchg(core::ptr::null_mut(), task, kernel::sync::atomic::Acquire)
-                    .is_ok()
-            })
-    }
-
-    /// Frames held by all tasks (for the status file).
-    pub(crate) fn busy_slots(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| !s.owner.load(Relaxed).is_null())
-            .count()
-    }
+/// Whether `a` is a kernel address (linear map, vmalloc, I/O: top nibble
+/// 0xc on 64-bit Book3S).
+fn kernel_addr(a: usize) -> bool {
+    a >> 60 == 0xc
 }
 
-fn pool() -> Option<&'static Pool> {
-    let p = POOL.load(kernel::sync::atomic::Acquire);
-    // SAFETY: a non-NULL POOL points to the live pool (see `POOL`).
-    unsafe { p.as_ref() }
+/// Offset from `base` of the lowest address in use on the current task's
+/// stack, if it can be found.
+fn live_offset(base: usize) -> Option<usize> {
+    // SAFETY: reads r1 only.
+    let sp = unsafe { glue::tocpatch_stack_pointer() } as usize;
+    find_in_stack(sp, base, STACK_SIZE, HOPS, kernel_addr, |a| {
+        // SAFETY: `a` is a 16-byte aligned kernel address reached through
+        // the back chain from our own stack pointer: the back-chain word of
+        // a stack frame, which the ELFv2 ABI (and the kernel's stack
+        // switches, `call_do_irq`, `call_do_softirq`, the exception entry)
+        // keep valid.
+        unsafe { core::ptr::read_volatile(a as *const usize) }
+    })
 }
 
-/// Pushes a frame on the current task's shadow stack; returns the depth.
+/// Pushes a frame on the current task's shadow frames; returns the depth.
 pub(crate) fn push(frame: Frame) -> core::result::Result<usize, PushError> {
-    let pool = pool().ok_or(PushError::NoSlot)?;
-    let task = Task::current_raw();
-    let _irqs = IrqsOff::new();
-    let slot = match pool.find(task) {
-        Some(s) => s,
-        None => pool.claim(task).ok_or(PushError::NoSlot)?,
-    };
-    // SAFETY: `slot` is owned by the current task and interrupts are off,
-    // so nothing else uses its stack now.
-    match unsafe { slot.stack.push(frame) } {
-        Ok(d) => Ok(d),
-        Err(_) => {
-            if slot.stack.depth() == 0 {
-                slot.owner
-                    .store(core::ptr::null_mut(), kernel::sync::atomic::Release);
-            }
-            Err(PushError::Full)
-        }
-    }
+    let (region, base) = current_region().ok_or(PushError::NoStack)?;
+    let lim = limit(STACK_SIZE, live_offset(base), MARGIN, CAP);
+    region.push(frame, lim).map_err(|_| PushError::NoRoom)
 }
 
-/// Pops the top frame of the current task's shadow stack.
-pub(crate) fn pop() -> core::result::Result<Frame, PopError> {
-    let pool = pool().ok_or(PopError::Empty)?;
-    let task = Task::current_raw();
-    let _irqs = IrqsOff::new();
-    let slot = pool.find(task).ok_or(PopError::Empty)?;
-    // SAFETY: as in `push`.
-    let frame = unsafe { slot.stack.pop() }?;
-    if slot.stack.depth() == 0 {
-        slot.owner
-            .store(core::ptr::null_mut(), kernel::sync::atomic::Release);
+/// Pops the current task's top frame: gives it to `f` while it is still
+/// reserved (so that the release check sees it until `f` is done with its
+/// owner), then releases it.
+pub(crate) fn pop_with<R>(f: impl FnOnce(&Frame) -> R) -> core::result::Result<R, PopError> {
+    let (region, _) = current_region().ok_or(PopError::Empty)?;
+    region.pop_with(f)
+}
+
+/// Does the stack at `stack` hold a shadow frame owned by one of the `n`
+/// owners at `owners`? For the release scan (`kernel_glue/tasks.c`).
+///
+/// # Safety
+///
+/// `stack` must be the base of a live task's kernel stack that cannot run
+/// meanwhile (the scan runs under `stop_machine()`), `owners` an array of
+/// `n` words.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn tocpatch_shadow_holds(
+    stack: *mut kernel::ffi::c_void,
+    owners: *const kernel::ffi::c_ulong,
+    n: usize,
+) -> bool {
+    if stack.is_null() {
+        return false;
     }
-    Ok(frame)
+    // SAFETY: per this function's contract.
+    let owners = unsafe { core::slice::from_raw_parts(owners, n) };
+    // SAFETY: per this function's contract: the stack is allocated and
+    // nothing else uses its region now.
+    let region = unsafe { Region::new(stack.cast(), STACK_SIZE) };
+    region.holds(|o| owners.contains(&o))
 }

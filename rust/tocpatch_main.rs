@@ -13,7 +13,7 @@
 //! `/sys/kernel/debug/tocpatch/{status,control}` show and control them.
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
-//! `asm_shim` (call classification), `shadow` (shadow stacks),
+//! `asm_shim` (call classification), `shadow` (per-task shadow frames),
 //! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
 //! state machine), `symbols` (resolution), `markers` (placed markers and
 //! their suspension during CPU hotplug), `text_patch` (marker text writes),
@@ -82,7 +82,6 @@ fn ftrace_mode() -> Result<&'static str> {
 /// The loaded engine.
 struct Tocpatch {
     _control: control::Control,
-    pool: KBox<shadow::Pool>,
 }
 
 impl kernel::Module for Tocpatch {
@@ -92,7 +91,6 @@ impl kernel::Module for Tocpatch {
         abi::check_layout()?;
         patch::init();
         markers::init();
-        let pool = shadow::Pool::install()?;
         let control = control::Control::new()?;
         // SAFETY: plain registration; undone in `drop`.
         let r = unsafe { glue::tocpatch_hotplug_register() };
@@ -108,16 +106,13 @@ impl kernel::Module for Tocpatch {
             return Err(Error::from_errno(r));
         }
         pr_info!(
-            "loaded: ftrace mode {}, asm self-test passed, module TOC {:#x}, {} shadow stacks of {} frames\n",
+            "loaded: ftrace mode {}, asm self-test passed, module TOC {:#x}, shadow frames of {} bytes at each task's stack base ({} bytes kept from the live stack)\n",
             mode,
             asm_shim::current_toc(),
-            shadow::SLOTS,
-            shadow::DEPTH
+            shadow::FRAME_BYTES,
+            shadow::MARGIN
         );
-        Ok(Tocpatch {
-            _control: control,
-            pool,
-        })
+        Ok(Tocpatch { _control: control })
     }
 }
 
@@ -133,7 +128,6 @@ impl Drop for Tocpatch {
         unsafe { glue::tocpatch_notifier_unregister() };
         // SAFETY: registered in `init`.
         unsafe { glue::tocpatch_hotplug_unregister() };
-        self.pool.uninstall();
-        pr_info!("unloaded ({} shadow slots busy)\n", self.pool.busy_slots());
+        pr_info!("unloaded\n");
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Rust side of the entry and return trampolines
-//! (`arch_powerpc_asm/trampolines.S`): their addresses, and the shadow-stack
+//! (`arch_powerpc_asm/trampolines.S`): their addresses, and the shadow-frame
 //! pop the return trampoline calls.
 
 use kernel::sync::atomic::Relaxed;
@@ -43,23 +43,25 @@ pub(crate) struct Restore {
 /// pointer of the caller whose local call pushed the top frame.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn tocpatch_shadow_pop(caller_sp: *mut u64) -> Restore {
-    match shadow::pop() {
-        Ok(f) => {
-            // SAFETY: `caller_sp` is the caller's r1 (trampoline contract);
-            // 24(r1) is its TOC save slot, which we found holding `f.slot`.
-            unsafe { core::ptr::write_volatile(caller_sp.add(3), f.slot) };
-            // SAFETY: a frame's owner is a target that stays allocated while
-            // its `depth` is non-zero (patch.rs waits for zero).
-            let t = unsafe { &*(f.owner as *const Target) };
-            t.counters.depth.add(-1, Relaxed);
-            Restore {
-                ret: f.ret,
-                toc: f.toc,
-            }
+    let popped = shadow::pop_with(|f| {
+        // SAFETY: `caller_sp` is the caller's r1 (trampoline contract);
+        // 24(r1) is its TOC save slot, which we found holding `f.slot`.
+        unsafe { core::ptr::write_volatile(caller_sp.add(3), f.slot) };
+        // SAFETY: a frame's owner is a target that stays allocated while
+        // a live task holds a frame of it (patch.rs checks that before it
+        // frees one), and the frame is released only after this returns.
+        let t = unsafe { &*(f.owner as *const Target) };
+        t.counters.depth.add(-1, Relaxed);
+        Restore {
+            ret: f.ret,
+            toc: f.toc,
         }
+    });
+    match popped {
+        Ok(r) => r,
         // There is no address we could safely return to.
         Err(e) => panic!(
-            "tocpatch: shadow stack broken on return to the trampoline: {:?} (task {:?}, sp {:#x})",
+            "tocpatch: shadow frames broken on return to the trampoline: {:?} (task {:?}, sp {:#x})",
             e,
             kernel::current!().pid(),
             caller_sp as usize

@@ -18,7 +18,7 @@ tap_check "asm self-test passed at load" \
 out=$(unload_mod tocpatch)
 tap_check "rmmod tocpatch succeeds${out:+ ($out)}" [ -z "$out" ]
 tap_check "tocpatch is gone from /proc/modules" mod_absent tocpatch
-tap_check "unload was logged" log_has 'tocpatch: unloaded \(0 shadow slots busy\)$'
+tap_check "unload was logged" log_has 'tocpatch: unloaded$'
 
 # A second cycle: nothing left behind by the first one gets in the way.
 out=$(load_mod tocpatch; unload_mod tocpatch)

@@ -288,6 +288,8 @@ static struct dentry *target_file, *target2_file;
 
 static int __init tp_target_init(void)
 {
+	int err;
+
 	dir = debugfs_create_dir("tocpatch_test", NULL);
 	target_file = tp_call_file_create("target", target_run);
 	if (IS_ERR(target_file))
@@ -298,6 +300,13 @@ static int __init tp_target_init(void)
 		target_file = target2_file;
 		goto fail;
 	}
+	err = tp_shadow_init();
+	if (err) {
+		tp_call_file_remove(target2_file);
+		tp_call_file_remove(target_file);
+		debugfs_remove_recursive(dir);
+		return err;
+	}
 	return 0;
 fail:
 	debugfs_remove_recursive(dir);
@@ -306,6 +315,7 @@ fail:
 
 static void __exit tp_target_exit(void)
 {
+	tp_shadow_exit();
 	tp_call_file_remove(target2_file);
 	tp_call_file_remove(target_file);
 	debugfs_remove_recursive(dir);

@@ -29,6 +29,19 @@ unsigned long tp_target_toc(void);
 long tp_target_noreload(void *fn, long a, long b, unsigned long *r2_after);
 long tp_caller_noreload(void *fn, long a, long b, unsigned long *r2_after);
 
+/* test_target_shadow.c (test-shadow.sh) */
+struct completion;
+int tp_target_block(int x);
+void tp_block_wait(void);
+int tp_target_nest(int n);
+int tp_target_nest_walk(int n);
+int tp_nest_bottom(void);
+int tp_target_irq(int x);
+int tp_target_exiting(int x);
+extern struct completion tp_exit_done;
+int tp_shadow_init(void);
+void tp_shadow_exit(void);
+
 /*
  * Call files: /sys/kernel/debug/tocpatch_test/NAME. Writing "CASE ARG"
  * runs run(CASE, ARG, &toc_ok) in the module that created the file; reading

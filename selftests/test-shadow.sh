@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Per-task shadow storage (tocpatch_test_target.ko's test_target_shadow.c,
+# patched by tocpatch_test_shadow_patch.ko). Every call here is a local
+# call into a patched function, so it needs a shadow frame:
+#  1. many tasks (TOCPATCH_SHADOW_TASKS, default 2000) asleep inside a
+#     replacement at the same time, all redirected, all returning the
+#     replacement's result with their r2 intact;
+#  2. a 100-deep recursion through a patched function, and at its bottom
+#     hrtimer, irq_work and timer calls of a patched function on that CPU
+#     (they use the deep task's frames) and an IPI to another CPU;
+#  3. a kthread that exits inside a replacement (kthread_complete_and_exit):
+#     its frame is never popped, and the patch still releases and unloads.
+# No fallback anywhere.
+
+. "$(dirname "$0")/lib.sh"
+
+N=${TOCPATCH_SHADOW_TASKS:-2000}
+
+tap_plan 23
+
+load_mod tocpatch >/dev/null
+load_mod tocpatch_test_target >/dev/null
+
+# res CASE [ARG]: the result of a call of the shadow file.
+res() {
+	call shadow "$1" "${2:-0}" | awk '{ print $2 }'
+}
+
+# wait_for CASE WANT TRIES: poll res CASE until it is WANT (0.2 s apart).
+wait_for() {
+	i=0
+	while [ "$(res "$1")" != "$2" ] && [ $i -lt "$3" ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
+expect_call "unpatched: kthread returns from tp_target_exiting" shadow exit 5 1
+diag "unpatched local call: $(res bench 100000) ns"
+
+log_mark
+out=$(load_mod tocpatch_test_shadow_patch)
+tap_check "shadow patch module loads${out:+ ($out)}" [ -z "$out" ]
+tap_check "patch enabled in status" \
+	grep -q '^patch tocpatch_test_shadow_patch enabled$' "$S"
+
+# 1. N sleepers inside the replacement at once.
+res reset >/dev/null
+refs=$(mod_refcnt tocpatch_test_target)
+stack0=$(awk '$1 == "KernelStack:" { print $2 }' /proc/meminfo)
+t0=$(date +%s)
+expect_call "(1) spawn $N kthreads" shadow spawn "$N" "$N"
+wait_for inside "$N" 900
+inside=$(res inside)
+t1=$(date +%s)
+stack1=$(awk '$1 == "KernelStack:" { print $2 }' /proc/meminfo)
+diag "$inside tasks inside after $((t1 - t0)) s; KernelStack ${stack0} kB -> ${stack1} kB"
+tap_check "(1) $N tasks asleep inside the replacement at once (inside $inside)" \
+	[ "$inside" = "$N" ]
+tap_check "(1) $N frames of tp_target_block (depth $(field tp_target_block depth))" \
+	[ "$(field tp_target_block depth)" = "$N" ]
+tap_check "(1) no fallback (fallback $(field tp_target_block fallback))" \
+	[ "$(field tp_target_block fallback)" = 0 ]
+res release >/dev/null
+wait_for done "$N" 900
+tap_check "(1) all $N returned (done $(res done))" [ "$(res done)" = "$N" ]
+tap_check "(1) all got the replacement's result with r2 intact (ok $(res ok) bad $(res bad))" \
+	[ "$(res ok)" = "$N" ]
+expect_counts "(1)" tp_target_block "$N" 0 0
+i=0
+while [ "$(mod_refcnt tocpatch_test_target)" != "$refs" ] && [ $i -lt 300 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+tap_check "(1) every sleeper has exited (refcnt $(mod_refcnt tocpatch_test_target), was $refs)" \
+	[ "$(mod_refcnt tocpatch_test_target)" = "$refs" ]
+res reset >/dev/null
+
+# 2. 100 levels of local recursion through tp_target_nest (+1000 each),
+# with interrupt-context calls of tp_target_irq at the bottom (a failed
+# one would add its bit to the result).
+expect_call "(2) 100-deep recursion, irq-context calls at the bottom" \
+	shadow nest 100 100000
+expect_counts "(2) recursion" tp_target_nest 101 0 0
+tap_check "(2) peak depth 101 (peak $(field tp_target_nest peak))" \
+	[ "$(field tp_target_nest peak)" = 101 ]
+expect_counts "(2) interrupt-context calls" tp_target_irq 4 0 0
+tap_check "(2) they pushed above the deep task's frames (peak $(field tp_target_irq peak))" \
+	[ "$(field tp_target_irq peak)" -gt 101 ]
+diag "patched local call (hook, shadow frame, trampoline): $(res bench 100000) ns"
+
+# 3. A kthread exits inside the replacement of tp_target_exiting.
+expect_call "(3) kthread exits inside the replacement" shadow exit 5 0
+tap_check "(3) its frame is never popped (depth $(field tp_target_exiting depth))" \
+	[ "$(field tp_target_exiting depth)" = 1 ]
+echo "disable tocpatch_test_shadow_patch" 2>/tmp/disable.err >"$C"
+rc=$?
+tap_check "(3) disable succeeds (rc $rc$(sed 's/^/: /' /tmp/disable.err))" [ "$rc" = 0 ]
+tap_check "(3) patch released" log_has 'released patch tocpatch_test_shadow_patch$'
+tap_check "(3) patch gone from the status" \
+	sh -c "! grep -q '^patch tocpatch_test_shadow_patch' $S"
+out=$(unload_mod tocpatch_test_shadow_patch)
+tap_check "(3) patch module unloads${out:+ ($out)}" [ -z "$out" ]
+
+tap_check "no fallback logged" sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -q 'running the original function'"
+
+unload_mod tocpatch_test_target >/dev/null
+unload_mod tocpatch >/dev/null
+tap_done
