@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A patched, marked function entered where ftrace does not call tocpatch's
+# hook behind the marked global entry:
+#  - from a system-reset NMI IPI (smp_send_nmi_ipi): powerpc runs NMI
+#    handlers with ftrace off on their CPU (entry-common.h);
+#  - from an ftrace callback nested two deep in another ftrace user's
+#    callbacks: ftrace's list function refuses that recursion.
+# The target (tocpatch_test_nmi.ko) does nothing when it runs with an odd
+# r2; each case counts who ran (see test_modules/test_nmi.c).
+
+. "$(dirname "$0")/lib.sh"
+
+ROUNDS=${TOCPATCH_NMI_ROUNDS:-300}
+N=/sys/kernel/debug/tocpatch_nmi
+
+tap_plan 12
+
+if [ "$(nproc)" -lt 2 ]; then
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do tap_skip "nmi $i" "needs 2 CPUs"; done
+	tap_done
+fi
+
+# nmi_run CASE COUNT: the call file's answer after COUNT calls of CASE.
+nmi_run() {
+	echo "$1 $2" >$N && cat $N
+}
+
+load_mod tocpatch >/dev/null
+out=$(load_mod tocpatch_test_nmi)
+if [ -n "$out" ]; then
+	diag "$out"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		tap_skip "nmi $i" "tocpatch_test_nmi does not load (no CONFIG_NMI_IPI?)"
+	done
+	unload_mod tocpatch >/dev/null
+	tap_done
+fi
+out=$(load_mod tocpatch_test_nmi_patch)
+tap_check "patch module loads${out:+ ($out)}" [ -z "$out" ]
+tap_check "tp_nmi_func has its marker" \
+	grep -qE '^  func tp_nmi_func prologue .* marker placed ' "$S"
+
+g0=$(field tp_nmi_func global)
+log_mark
+out=$(nmi_run nmi "$ROUNDS")
+tap_check "$ROUNDS NMI IPIs running tp_nmi_func: $out" \
+	[ "$out" = "rounds $ROUNDS orig 0 patched $ROUNDS lost 0" ]
+out=$(nmi_run nmicall "$ROUNDS")
+tap_check "$ROUNDS NMI IPIs calling tp_nmi_func through a pointer: $out" \
+	[ "$out" = "rounds $ROUNDS orig 0 patched $ROUNDS lost 0" ]
+g1=$(field tp_nmi_func global)
+tap_check "the hook classified the NMI calls as global: $g0 -> $g1" \
+	[ "$g1" -ge $((g0 + 2 * ROUNDS)) ]
+out=$(nmi_run call 20)
+tap_check "after the NMIs, calls from a task: $out" \
+	[ "$out" = "rounds 20 orig 0 patched 20 lost 0" ]
+
+out=$(nmi_run list1 20)
+tap_check "from an ftrace callback: $out" \
+	[ "$out" = "rounds 20 orig 0 patched 20 lost 0" ]
+out=$(nmi_run list 20)
+tap_check "from an ftrace callback nested in another: $out" \
+	[ "$out" = "rounds 20 orig 0 patched 20 lost 0" ]
+log_since | grep -E 'tocpatch|nmi|System Reset' | head -n 20 | sed 's/^/# /'
+
+echo "disable tocpatch_test_nmi_patch" >"$C"
+out=$(unload_mod tocpatch_test_nmi_patch)
+tap_check "patch disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
+
+# Without the patch the original runs, with a correct r2, in the NMI too.
+out=$(nmi_run nmi 20)
+tap_check "unpatched, 20 NMI IPIs: $out" \
+	[ "$out" = "rounds 20 orig 20 patched 0 lost 0" ]
+
+unload_mod tocpatch_test_nmi >/dev/null
+out=$(unload_mod tocpatch)
+tap_check "tocpatch unloads afterwards${out:+ ($out)}" [ -z "$out" ]
+
+# markers=0, as a reference: the marker was the only problem.
+load_mod tocpatch markers=0 >/dev/null
+load_mod tocpatch_test_nmi >/dev/null
+load_mod tocpatch_test_nmi_patch >/dev/null
+out=$(nmi_run nmi 20)
+tap_check "markers=0, 20 NMI IPIs: $out (the original runs: ftrace is off)" \
+	[ "$out" = "rounds 20 orig 20 patched 0 lost 0" ]
+echo "disable tocpatch_test_nmi_patch" >"$C"
+unload_mod tocpatch_test_nmi_patch >/dev/null
+unload_mod tocpatch_test_nmi >/dev/null
+unload_mod tocpatch >/dev/null
+tap_done
