@@ -16,7 +16,8 @@
 //! `asm_shim` (call classification), `shadow` (shadow stacks),
 //! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
 //! state machine), `symbols` (resolution), `markers` (placed markers and
-//! their suspension during CPU hotplug), `text_patch` (marker text writes),
+//! their suspension during CPU hotplug), `nmi` (markers and NMI handlers,
+//! which run with ftrace off), `text_patch` (marker text writes),
 //! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
 //! `logic` (pure logic, also tested on the host).
 
@@ -29,6 +30,7 @@ mod ftrace_hook;
 mod glue;
 mod logic;
 mod markers;
+mod nmi;
 mod patch;
 mod shadow;
 mod symbols;
@@ -83,6 +85,7 @@ fn ftrace_mode() -> Result<&'static str> {
 struct Tocpatch {
     _control: control::Control,
     pool: KBox<shadow::Pool>,
+    _nmi: nmi::Guard,
 }
 
 impl kernel::Module for Tocpatch {
@@ -107,6 +110,17 @@ impl kernel::Module for Tocpatch {
             unsafe { glue::tocpatch_hotplug_unregister() };
             return Err(Error::from_errno(r));
         }
+        let nmi = match nmi::Guard::register() {
+            Ok(g) => g,
+            Err(e) => {
+                // SAFETY: both registered just above.
+                unsafe {
+                    glue::tocpatch_notifier_unregister();
+                    glue::tocpatch_hotplug_unregister();
+                }
+                return Err(e);
+            }
+        };
         pr_info!(
             "loaded: ftrace mode {}, asm self-test passed, module TOC {:#x}, {} shadow stacks of {} frames\n",
             mode,
@@ -117,6 +131,7 @@ impl kernel::Module for Tocpatch {
         Ok(Tocpatch {
             _control: control,
             pool,
+            _nmi: nmi,
         })
     }
 }

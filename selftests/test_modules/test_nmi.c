@@ -35,12 +35,14 @@
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/ftrace.h>
+#include <linux/jiffies.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <asm/hw_irq.h>
 #include "test_nmi.h"
 
 static int (*send_nmi_ipi)(int cpu, void (*fn)(struct pt_regs *),
@@ -181,29 +183,63 @@ static void tp_ops_unregister(void)
 static DEFINE_MUTEX(tp_lock);	/* one test at a time; the result */
 static unsigned long res_rounds, res_orig, res_patched, res_lost;
 
-static void tp_nop(void *info)
+/*
+ * The target CPU waits for the NMI in tp_spin(), an IPI handler spinning
+ * with interrupts hard-disabled: a system reset that lands in interrupt
+ * entry or exit code (MSR[RI] = 0, e.g. in masked_interrupt) is one the
+ * kernel cannot recover from ("Unrecoverable System Reset"), whatever
+ * tocpatch does, and an idle CPU is in there often. In tp_spin() it can
+ * only land with MSR[RI] = 1. tp_spin_state: 1 spinning, 2 released (seen
+ * only after the NMI returned), 3 done.
+ */
+static int tp_spin_state;
+
+static void tp_spin(void *info)
 {
+	if (cmpxchg(&tp_spin_state, 0, 1) != 0)
+		return;		/* the sender gave up */
+	hard_irq_disable();
+	while (READ_ONCE(tp_spin_state) == 1)
+		cpu_relax();
+	WRITE_ONCE(tp_spin_state, 3);
+}
+
+static call_single_data_t tp_spin_csd = CSD_INIT(tp_spin, NULL);
+
+/* Spins until *p == v, for at most about a second. */
+static bool wait_for(int *p, int v)
+{
+	unsigned long end = jiffies + HZ;
+
+	while (READ_ONCE(*p) != v) {
+		if (time_after(jiffies, end))
+			return false;
+		cpu_relax();
+	}
+	return true;
 }
 
 /* One NMI IPI to another online CPU; 0, or -EIO if it never arrived. */
 static int one_nmi(void (*fn)(struct pt_regs *))
 {
-	int cpu, ok;
+	int cpu, ok = 0;
 
 	preempt_disable();
 	cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
-	ok = cpu < nr_cpu_ids ? send_nmi_ipi(cpu, fn, USEC_PER_SEC) : 0;
+	WRITE_ONCE(tp_spin_state, 0);
+	if (cpu < nr_cpu_ids && !smp_call_function_single_async(cpu, &tp_spin_csd) &&
+	    wait_for(&tp_spin_state, 1)) {
+		/* Returns once the target is in its NMI handler. */
+		ok = send_nmi_ipi(cpu, fn, USEC_PER_SEC);
+		WRITE_ONCE(tp_spin_state, 2);
+		/* Then fn has run: the spinner sees 2 after the NMI returned. */
+		if (!wait_for(&tp_spin_state, 3))
+			ok = 0;
+	} else {
+		xchg(&tp_spin_state, 2);
+	}
 	preempt_enable();
-	if (!ok)
-		return -EIO;
-	/*
-	 * The sender returns once the target is in its handler. An ordinary
-	 * IPI reaches the target only after it has left the NMI (interrupts
-	 * are hard-disabled in there): then fn has run, and the next system
-	 * reset cannot nest into this one (the kernel cannot recover from a
-	 * nested one).
-	 */
-	return smp_call_function_single(cpu, tp_nop, NULL, 1);
+	return ok ? 0 : -EIO;
 }
 
 static int run(const char *c, unsigned long n)

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Markers and NMIs: powerpc runs system reset, machine check and HMI
+//! handlers with ftrace off on their CPU, so tocpatch's hook does not run
+//! behind a marked global entry there. `kernel_glue/nmi.c` does the work
+//! (see it and Documentation/design.rst); this is the engine's side:
+//!
+//! * [`Guard`]: the hook on `smp_send_nmi_ipi()` that gives NMI IPI
+//!   functions a wrapper running them with ftrace on while markers are in
+//!   text, for as long as tocpatch is loaded;
+//! * [`markers_in_text`]: tells the wrappers how many markers are in text
+//!   (`markers.rs` calls it around its text writes);
+//! * [`may_mark`]: the functions NMI handlers call through platform
+//!   pointers before anything can turn ftrace on get no marker.
+
+use kernel::{ffi, prelude::*, str::CStr};
+
+use crate::glue;
+
+/// The `smp_send_nmi_ipi()` hook, registered while this exists.
+pub(crate) struct Guard(());
+
+impl Guard {
+    /// Hooks `smp_send_nmi_ipi()` (nothing on kernels without
+    /// `CONFIG_NMI_IPI`).
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: plain registration, undone in `drop`.
+        let r = unsafe { glue::tocpatch_nmi_register() };
+        if r != 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Guard(()))
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // SAFETY: registered in `register`; waits until no wrapper runs.
+        unsafe { glue::tocpatch_nmi_unregister() };
+    }
+}
+
+/// `n` markers are in text now; call before writes that add markers and
+/// after writes that take them out.
+pub(crate) fn markers_in_text(n: usize) {
+    let n = ffi::c_uint::try_from(n).unwrap_or(ffi::c_uint::MAX);
+    // SAFETY: plain call (it may wait for one round of IPIs).
+    unsafe { glue::tocpatch_nmi_markers(n) };
+}
+
+/// Whether the function `name` at `global_entry` may carry a marker: not
+/// if NMI handlers call it through a platform pointer (logged).
+pub(crate) fn may_mark(name: &str, global_entry: u64) -> bool {
+    // SAFETY: plain comparison of addresses.
+    let p = unsafe { glue::tocpatch_nmi_entry_point(global_entry as ffi::c_ulong) };
+    if p.is_null() {
+        return true;
+    }
+    // SAFETY: the C side returns a static NUL-terminated string.
+    let via = unsafe { CStr::from_char_ptr(p) };
+    pr_info!(
+        "{}: no marker: NMI handlers call it through {} with ftrace off\n",
+        name,
+        via.to_str().unwrap_or("?")
+    );
+    false
+}
