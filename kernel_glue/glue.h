@@ -37,6 +37,8 @@ void tocpatch_notifier_unregister(void);
 int tocpatch_hotplug_register(void);
 void tocpatch_hotplug_unregister(void);
 
+int tocpatch_ftrace_off_register(void);
+void tocpatch_ftrace_off_unregister(void);
 int tocpatch_nmi_register(void);
 void tocpatch_nmi_unregister(void);
 void tocpatch_nmi_markers(unsigned int n);

@@ -53,6 +53,8 @@ extern "C" {
     pub(crate) fn tocpatch_notifier_unregister();
     pub(crate) fn tocpatch_hotplug_register() -> ffi::c_int;
     pub(crate) fn tocpatch_hotplug_unregister();
+    pub(crate) fn tocpatch_ftrace_off_register() -> ffi::c_int;
+    pub(crate) fn tocpatch_ftrace_off_unregister();
     pub(crate) fn tocpatch_nmi_register() -> ffi::c_int;
     pub(crate) fn tocpatch_nmi_unregister();
     pub(crate) fn tocpatch_nmi_markers(n: ffi::c_uint);

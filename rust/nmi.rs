@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Markers and NMIs: powerpc runs system reset, machine check and HMI
-//! handlers with ftrace off on their CPU, so tocpatch's hook does not run
-//! behind a marked global entry there. `kernel_glue/nmi.c` does the work
-//! (see it and Documentation/design.rst); this is the engine's side:
+//! Markers and code that runs with ftrace off on its CPU (besides CPU
+//! hotplug, `markers.rs`): powerpc runs system reset, machine check and HMI
+//! handlers with ftrace off, and KVM HV guest entry and kexec turn it off,
+//! so tocpatch's hook does not run behind a marked global entry there.
+//! `kernel_glue/nmi.c` and `kernel_glue/ftrace_off.c` do the work (see
+//! them and Documentation/design.rst); this is the engine's side:
 //!
-//! * [`Guard`]: the hook on `smp_send_nmi_ipi()` that gives NMI IPI
-//!   functions a wrapper running them with ftrace on while markers are in
-//!   text, for as long as tocpatch is loaded;
+//! * [`Guard`]: while it exists, the hook on `smp_send_nmi_ipi()` gives NMI
+//!   IPI functions a wrapper running them with ftrace on while markers are
+//!   in text, and markers are out while the `kvm_hv` module is loaded and
+//!   from the first reboot notification on;
 //! * [`markers_in_text`]: tells the wrappers how many markers are in text
 //!   (`markers.rs` calls it around its text writes);
 //! * [`may_mark`]: the functions NMI handlers call through platform
@@ -25,8 +28,16 @@ impl Guard {
     /// `CONFIG_NMI_IPI`).
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: plain registration, undone in `drop`.
+        let r = unsafe { glue::tocpatch_ftrace_off_register() };
+        if r != 0 {
+            pr_err!("cannot register the module and reboot notifiers: {}\n", r);
+            return Err(Error::from_errno(r));
+        }
+        // SAFETY: plain registration, undone in `drop` (it logs failures).
         let r = unsafe { glue::tocpatch_nmi_register() };
         if r != 0 {
+            // SAFETY: registered just above.
+            unsafe { glue::tocpatch_ftrace_off_unregister() };
             return Err(Error::from_errno(r));
         }
         Ok(Guard(()))
@@ -37,6 +48,8 @@ impl Drop for Guard {
     fn drop(&mut self) {
         // SAFETY: registered in `register`; waits until no wrapper runs.
         unsafe { glue::tocpatch_nmi_unregister() };
+        // SAFETY: registered in `register`.
+        unsafe { glue::tocpatch_ftrace_off_unregister() };
     }
 }
 
