@@ -20,12 +20,13 @@ use kernel::{ffi, prelude::*, str::CStr};
 
 use crate::glue;
 
-/// The `smp_send_nmi_ipi()` hook, registered while this exists.
+/// The `smp_send_nmi_ipi()` hook and the `kvm_hv` and reboot notifiers,
+/// registered while this exists.
 pub(crate) struct Guard(());
 
 impl Guard {
-    /// Hooks `smp_send_nmi_ipi()` (nothing on kernels without
-    /// `CONFIG_NMI_IPI`).
+    /// Registers the notifiers and hooks `smp_send_nmi_ipi()` (not on
+    /// kernels without `CONFIG_NMI_IPI`).
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: plain registration, undone in `drop`.
         let r = unsafe { glue::tocpatch_ftrace_off_register() };
