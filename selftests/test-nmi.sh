@@ -18,10 +18,10 @@
 ROUNDS=${TOCPATCH_NMI_ROUNDS:-300}
 N=/sys/kernel/debug/tocpatch_nmi
 
-tap_plan 16
+tap_plan 18
 
 if [ "$(nproc)" -lt 2 ]; then
-	for i in $(seq 16); do tap_skip "nmi $i" "needs 2 CPUs"; done
+	for i in $(seq 18); do tap_skip "nmi $i" "needs 2 CPUs"; done
 	tap_done
 fi
 
@@ -34,7 +34,7 @@ load_mod tocpatch >/dev/null
 out=$(load_mod tocpatch_test_nmi)
 if [ -n "$out" ]; then
 	diag "$out"
-	for i in $(seq 16); do
+	for i in $(seq 18); do
 		tap_skip "nmi $i" "tocpatch_test_nmi does not load (no CONFIG_NMI_IPI?)"
 	done
 	unload_mod tocpatch >/dev/null
@@ -108,6 +108,38 @@ tap_check "unpatched, 20 NMI IPIs: $out" \
 unload_mod tocpatch_test_nmi >/dev/null
 out=$(unload_mod tocpatch)
 tap_check "tocpatch unloads afterwards${out:+ ($out)}" [ -z "$out" ]
+
+# NMIs while markers come and go: a patch enabled and disabled 20 times
+# while NMI IPIs keep coming. Every round must run the original or the
+# replacement, never the original with an odd r2 (a wrapper must not leave
+# ftrace off while a marker is in text).
+load_mod tocpatch >/dev/null
+load_mod tocpatch_test_nmi >/dev/null
+rm -f /tmp/nmi.stop /tmp/nmi.cycles
+(
+	ok=0
+	for i in $(seq 20); do
+		load_mod tocpatch_test_nmi_patch >/dev/null &&
+			echo "disable tocpatch_test_nmi_patch" >"$C" &&
+			unload_mod tocpatch_test_nmi_patch >/dev/null && ok=$((ok + 1))
+	done
+	echo $ok >/tmp/nmi.cycles
+	touch /tmp/nmi.stop
+) &
+tot=0 orig=0 patched=0 lost=0
+while [ ! -f /tmp/nmi.stop ]; do
+	for c in nmi nmicall; do
+		set -- $(nmi_run $c 10)
+		tot=$((tot + $2)) orig=$((orig + $4)) patched=$((patched + $6)) lost=$((lost + $8))
+	done
+done
+wait
+tap_check "patch enabled and disabled $(cat /tmp/nmi.cycles) of 20 times meanwhile" \
+	[ "$(cat /tmp/nmi.cycles)" = 20 ]
+tap_check "$tot NMI IPIs meanwhile: orig $orig patched $patched lost $lost" \
+	[ "$lost" = 0 -a "$tot" -gt 0 ]
+unload_mod tocpatch_test_nmi >/dev/null
+unload_mod tocpatch >/dev/null
 
 # markers=0, as a reference: the marker was the only problem.
 load_mod tocpatch markers=0 >/dev/null
