@@ -37,6 +37,13 @@ void tocpatch_notifier_unregister(void);
 int tocpatch_hotplug_register(void);
 void tocpatch_hotplug_unregister(void);
 
+int tocpatch_ftrace_off_register(void);
+void tocpatch_ftrace_off_unregister(void);
+int tocpatch_nmi_register(void);
+void tocpatch_nmi_unregister(void);
+void tocpatch_nmi_markers(unsigned int n);
+const char *tocpatch_nmi_entry_point(unsigned long addr);
+
 /* Implemented in Rust (rust/patch.rs, rust/markers.rs, rust/shadow.rs). */
 void tocpatch_module_going(const char *name);
 void tocpatch_markers_suspend(void);

@@ -57,4 +57,10 @@ extern "C" {
     pub(crate) fn tocpatch_notifier_unregister();
     pub(crate) fn tocpatch_hotplug_register() -> ffi::c_int;
     pub(crate) fn tocpatch_hotplug_unregister();
+    pub(crate) fn tocpatch_ftrace_off_register() -> ffi::c_int;
+    pub(crate) fn tocpatch_ftrace_off_unregister();
+    pub(crate) fn tocpatch_nmi_register() -> ffi::c_int;
+    pub(crate) fn tocpatch_nmi_unregister();
+    pub(crate) fn tocpatch_nmi_markers(n: ffi::c_uint);
+    pub(crate) fn tocpatch_nmi_entry_point(addr: ffi::c_ulong) -> *const ffi::c_char;
 }

@@ -23,10 +23,15 @@
 //! ftrace or `stop_machine()`, which take the hotplug lock themselves.
 //! Taking out a marker needs no wait: the hook stays registered, and a task
 //! that went through the marked prologue just before still reaches it.
+//!
+//! [`nmi::markers_in_text`] learns the number of markers in text before
+//! writes that add some and after writes that take them out: NMI IPI
+//! functions run with ftrace on while it is not zero (`rust/nmi.rs`).
 
 use kernel::prelude::*;
 
 use crate::logic::insn::Marker;
+use crate::nmi;
 use crate::text_patch;
 
 struct Rec {
@@ -64,7 +69,11 @@ pub(crate) fn place(global_entry: u64, marker: &Marker) -> Result {
     let mut m = MARKERS.lock();
     m.recs.reserve(1, GFP_KERNEL)?;
     if m.suspended == 0 {
-        text_patch::apply(global_entry, marker)?;
+        nmi::markers_in_text(m.recs.len() + 1);
+        if let Err(e) = text_patch::apply(global_entry, marker) {
+            nmi::markers_in_text(m.recs.len());
+            return Err(e);
+        }
     }
     m.recs.push(
         Rec {
@@ -86,6 +95,7 @@ pub(crate) fn remove(global_entry: u64) -> Result {
     let rec = m.recs.remove(i).map_err(|_| EINVAL)?;
     if m.suspended == 0 {
         text_patch::restore(rec.global_entry, &rec.marker)?;
+        nmi::markers_in_text(m.recs.len());
     }
     Ok(())
 }
@@ -114,6 +124,7 @@ pub(crate) extern "C" fn tocpatch_markers_suspend() {
             );
         }
     }
+    nmi::markers_in_text(0);
 }
 
 /// A CPU hotplug operation ended: put the markers back.
@@ -128,6 +139,7 @@ pub(crate) extern "C" fn tocpatch_markers_resume() {
     if m.suspended != 0 {
         return;
     }
+    nmi::markers_in_text(m.recs.len());
     for r in m.recs.iter() {
         if text_patch::apply(r.global_entry, &r.marker).is_err() {
             pr_err!(

@@ -170,6 +170,7 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
     } else {
         None
     };
+    let marker = marker.filter(|_| crate::nmi::may_mark(s(name), func.global_entry));
     Ok(KBox::new(
         Target {
             hook: Hook::new(),

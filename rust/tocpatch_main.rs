@@ -16,7 +16,8 @@
 //! `asm_shim` (call classification), `shadow` (per-task shadow frames),
 //! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
 //! state machine), `symbols` (resolution), `markers` (placed markers and
-//! their suspension during CPU hotplug), `text_patch` (marker text writes),
+//! their suspension during CPU hotplug), `nmi` (markers and NMI handlers,
+//! which run with ftrace off), `text_patch` (marker text writes),
 //! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
 //! `logic` (pure logic, also tested on the host).
 
@@ -29,6 +30,7 @@ mod ftrace_hook;
 mod glue;
 mod logic;
 mod markers;
+mod nmi;
 mod patch;
 mod shadow;
 mod symbols;
@@ -82,6 +84,7 @@ fn ftrace_mode() -> Result<&'static str> {
 /// The loaded engine.
 struct Tocpatch {
     _control: control::Control,
+    _nmi: nmi::Guard,
 }
 
 impl kernel::Module for Tocpatch {
@@ -105,6 +108,17 @@ impl kernel::Module for Tocpatch {
             unsafe { glue::tocpatch_hotplug_unregister() };
             return Err(Error::from_errno(r));
         }
+        let nmi = match nmi::Guard::register() {
+            Ok(g) => g,
+            Err(e) => {
+                // SAFETY: both registered just above.
+                unsafe {
+                    glue::tocpatch_notifier_unregister();
+                    glue::tocpatch_hotplug_unregister();
+                }
+                return Err(e);
+            }
+        };
         pr_info!(
             "loaded: ftrace mode {}, asm self-test passed, module TOC {:#x}, shadow frames of {} bytes at each task's stack base ({} bytes kept from the live stack)\n",
             mode,
@@ -112,7 +126,10 @@ impl kernel::Module for Tocpatch {
             shadow::FRAME_BYTES,
             shadow::MARGIN
         );
-        Ok(Tocpatch { _control: control })
+        Ok(Tocpatch {
+            _control: control,
+            _nmi: nmi,
+        })
     }
 }
 

@@ -39,6 +39,20 @@ tap_check() {
 	if "$@"; then tap_ok "$name"; else tap_not_ok "$name"; fi
 }
 
+# tap_todo NAME REASON COMMAND...: a test of a known, documented hole; TAP
+# "# TODO": its failure does not fail the stream (the runner counts it
+# with the skipped ones), and it says so when it starts passing.
+tap_todo() {
+	name=$1 reason=$2
+	shift 2
+	__tap_n=$((__tap_n + 1))
+	if "$@"; then
+		echo "ok $__tap_n - $name # TODO $reason (passes now)"
+	else
+		echo "not ok $__tap_n - $name # TODO $reason"
+	fi
+}
+
 # diag TEXT: a TAP comment line.
 diag() {
 	echo "# $*"
