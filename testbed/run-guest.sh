@@ -10,10 +10,11 @@
 # taken for hung: each vCPU's registers go to LOG.hang (qemu monitor), an
 # NMI makes the kernel print its stacks, and the run ends.
 # TOCPATCH_TCG_THREAD=single runs all vCPUs in one host thread (default
-# multi: one thread per vCPU). Exit status 0
-# when the guest finished, every TAP test passed and the kernel log shows no
-# WARN, BUG, oops, lockdep or list-corruption report. The last line printed
-# is "guest: N passed, N failed, N skipped", also written to LOG.verdict.
+# multi: one thread per vCPU). Exit status 0 when the guest finished, every
+# TAP test passed, every script ran the tests its plan announced and exited
+# 0 (testbed/tap-verdict.sh), and the kernel log shows no WARN, BUG, oops,
+# lockdep or list-corruption report. The last line printed is
+# "guest: N passed, N failed, N skipped", also written to LOG.verdict.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,7 +38,7 @@ stall=${TOCPATCH_STALL:-180}
 mon=$(mktemp -u "${TMPDIR:-/tmp}/tocpatch-mon.XXXXXX")
 log "guest: booting $(basename "$kernel"), $smp cpus, $mem (console log: $logf)"
 start=$(date +%s.%N)
-filter='^(ok |not ok |TAP version|1\.\.|# )|tocpatch-guest:|'"$PROBLEMS"
+filter='^(ok |not ok |TAP version|1\.\.|# |Bail out!)|tocpatch-guest:|'"$PROBLEMS"
 [ $verbose = 1 ] && filter='.'
 # watchdog: wait for the monitor socket, then for the console to go silent.
 watchdog() {
@@ -89,9 +90,10 @@ elif ! grep -q '^tocpatch-guest: done' "$logf"; then
 	log "guest: did not finish (qemu exit $rc)"
 	fail=1
 fi
-ns=$(grep -cE '^ok [0-9]+.*# SKIP' "$logf" || true)
-nf=$(grep -cE '^not ok [0-9]+' "$logf" || true)
-np=$(grep -E '^ok [0-9]+' "$logf" | grep -vc '# SKIP' || true)
+# The TAP streams: results, and each script's plan, numbering and exit
+# status (testbed/tap-verdict.sh; each broken rule is one more failure).
+tv=$("$TESTBED_DIR/tap-verdict.sh" "$logf") || true
+read -r np nf ns <<<"${tv:-0 1 0}"
 # Any problem line fails the run. (Linux 7.3.4 itself used to WARN in
 # lockdep at every boot; testbed/patches/0004-* fixes that.) lockdep must
 # still be on at the end: a lockdep report turns it off for good.
