@@ -78,8 +78,8 @@ sleep 0.5
 (echo "disable tocpatch_test_patch" >"$C"; echo "rc $?" >/tmp/disable.out) &
 disabler=$!
 sleep 0.5
-tap_check "(f) patch module refuses to unload while the sleeper is inside" \
-	sh -c "! rmmod tocpatch_test_patch 2>/dev/null"
+rmmod_refused "(f) patch module refuses to unload while the sleeper is inside" \
+	tocpatch_test_patch EAGAIN
 # The sleeper's kernel stack reads through the return trampoline.
 stack=$(cat /proc/$sleeper/stack)
 echo "$stack" | sed 's/^/# /'
