@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Judge the TAP streams in a guest console log: tap-verdict.sh LOG
+# Judge the TAP streams in a guest console log:
+#   tap-verdict.sh LOG [SCRIPT...]
 #
 # The guest runner (guest/run-selftests.sh) brackets each script's output
 # with "tocpatch-guest: running SCRIPT" and "tocpatch-guest: end SCRIPT
@@ -11,6 +12,8 @@
 #   - end (the end line is there: no crash or hang mid-script),
 #   - exit 0, unless one of its tests failed (then it exits non-zero),
 #   - not bail out.
+# Each SCRIPT named must have run (a script that never started is one
+# failed test).
 # A script that breaks a rule counts as one more failed test, with one
 # line on stderr for each rule it breaks. A TAP line outside a script's
 # brackets is a failure too. Kernel messages may be interleaved with the
@@ -21,10 +24,11 @@
 # (no script at all counts as a failure).
 set -euo pipefail
 
-logf=${1:?usage: tap-verdict.sh CONSOLE_LOG}
+logf=${1:?usage: tap-verdict.sh CONSOLE_LOG [SCRIPT...]}
+shift
 [ -r "$logf" ] || { echo "tap: cannot read $logf" >&2; exit 2; }
 
-sed 's/\r$//' "$logf" | awk '
+sed 's/\r$//' "$logf" | awk -v want="$*" '
 # A broken rule: said on stderr; one failure per script (however many
 # rules it breaks), or per line outside any script.
 function problem(what) {
@@ -55,6 +59,7 @@ function finish(ended, status) {
 	finish(0, 0)
 	cur = $3
 	scripts++
+	ran[cur] = 1
 	n = 0; plan = 0; nplan = 0; sfail = 0; misnum = 0; broken = 0
 	next
 }
@@ -97,6 +102,14 @@ END {
 	finish(0, 0)
 	if (scripts == 0)
 		problem("no test script ran")
+	nw = split(want, w, " ")
+	for (i = 1; i <= nw; i++)
+		if (!(w[i] in ran)) {
+			cur = w[i]
+			problem("never ran")
+			failed++
+			cur = ""
+		}
 	print passed + 0, failed + 0, skipped + 0
 	exit (failed > 0)
 }'

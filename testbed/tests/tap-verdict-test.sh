@@ -12,12 +12,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 n=0 bad=0
-# case NAME WANT_STATUS WANT_COUNTS: the log on stdin must make
-# tap-verdict.sh exit WANT_STATUS (0 or 1) and print WANT_COUNTS ("P F S").
+# case NAME WANT_STATUS WANT_COUNTS [SCRIPT...]: the log on stdin must make
+# "tap-verdict.sh LOG SCRIPT..." exit WANT_STATUS (0 or 1) and print
+# WANT_COUNTS ("P F S").
 case_() {
 	local name=$1 want_rc=$2 want=$3 got rc
+	shift 3
 	cat >"$tmp/log"
-	got=$("$verdict" "$tmp/log" 2>"$tmp/err") && rc=0 || rc=$?
+	got=$("$verdict" "$tmp/log" "$@" 2>"$tmp/err") && rc=0 || rc=$?
 	n=$((n + 1))
 	if [ "$rc" = "$want_rc" ] && [ "$got" = "$want" ]; then
 		echo "ok $n - $name: exit $rc, counts $got"
@@ -28,9 +30,10 @@ case_() {
 	sed 's/^/# /' "$tmp/err"
 }
 
-echo "1..16"
+echo "1..18"
 
-case_ "two good scripts, kernel lines and CRs in between" 0 "4 0 1" <<'LOG'
+# (The console log has CRLF line ends before the runner strips them.)
+case_ "two good scripts, kernel lines and CRs in between" 0 "4 0 1" test-a.sh test-b.sh < <(sed 's/$/\r/' <<'LOG'
 tocpatch-guest: up 1.2s, 2 cpus, kernel 7.3.4
 tocpatch-guest: running test-a.sh
 TAP version 13
@@ -50,6 +53,7 @@ ok 3 - z
 tocpatch-guest: end test-b.sh status 0
 tocpatch-guest: done
 LOG
+)
 
 case_ "a failed test and exit 1 count as one failure" 1 "1 1 0" <<'LOG'
 tocpatch-guest: running test-a.sh
@@ -169,5 +173,23 @@ tocpatch-guest: up 1.2s, 2 cpus, kernel 7.3.4
 tocpatch-guest: done
 LOG
 
-[ "$n" = 16 ] || { echo "not ok - ran $n cases, planned 16"; bad=1; }
+case_ "a requested script never ran" 1 "1 1 0" test-a.sh test-b.sh <<'LOG'
+tocpatch-guest: running test-a.sh
+1..1
+ok 1 - first
+tocpatch-guest: end test-a.sh status 0
+LOG
+
+case_ "every requested script ran" 0 "2 0 0" test-a.sh test-b.sh <<'LOG'
+tocpatch-guest: running test-b.sh
+1..1
+ok 1 - first
+tocpatch-guest: end test-b.sh status 0
+tocpatch-guest: running test-a.sh
+1..1
+ok 1 - first
+tocpatch-guest: end test-a.sh status 0
+LOG
+
+[ "$n" = 18 ] || { echo "not ok - ran $n cases, planned 18"; bad=1; }
 exit $((bad != 0))
