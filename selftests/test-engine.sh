@@ -72,23 +72,25 @@ expect_counts "(h)" tp_target_tail_asm 1 1 0
 # (f) the replacement sleeps while another task disables the patch: the
 # disable waits, the patch module cannot be unloaded meanwhile, the
 # sleeper returns correctly, and then the module goes.
-(call target sleep 1500 >/tmp/sleeper.out) &
+# (The sleeper sleeps 3 s, so that the checks below, on a loaded host,
+# still find it inside.)
+(call target sleep 3000 >/tmp/sleeper.out) &
 sleeper=$!
 sleep 0.5
 (echo "disable tocpatch_test_patch" >"$C"; echo "rc $?" >/tmp/disable.out) &
 disabler=$!
 sleep 0.5
-rmmod_refused "(f) patch module refuses to unload while the sleeper is inside" \
-	tocpatch_test_patch EAGAIN
 # The sleeper's kernel stack reads through the return trampoline.
 stack=$(cat /proc/$sleeper/stack)
+rmmod_refused "(f) patch module refuses to unload while the sleeper is inside" \
+	tocpatch_test_patch EAGAIN
 echo "$stack" | sed 's/^/# /'
 tap_check "(f) /proc/PID/stack shows the replacement and the return trampoline" \
 	sh -c "echo '$stack' | grep -q tp_patched_sleep && echo '$stack' | grep -q tocpatch_return_tramp"
 wait $sleeper
 wait $disabler
 tap_check "(f) sleeper got the replacement's result: $(cat /tmp/sleeper.out)" \
-	[ "$(cat /tmp/sleeper.out)" = "result 2500 toc_ok 1" ]
+	[ "$(cat /tmp/sleeper.out)" = "result 4000 toc_ok 1" ]
 tap_check "(f) disable succeeded: $(cat /tmp/disable.out)" [ "$(cat /tmp/disable.out)" = "rc 0" ]
 out=$(unload_mod tocpatch_test_patch)
 tap_check "(f) patch module unloads after release${out:+ ($out)}" [ -z "$out" ]
