@@ -3,13 +3,12 @@
 #
 # `make check`: everything, from whatever the machine has.
 #   1. set-up (packages, toolchains, kernel source, busybox),
-#   2. host tests (cargo test),
+#   2. host tests (cargo test, the test bed's own tests),
 #   3. for each kernel flavour (TOCPATCH_FLAVOURS, default
 #      "mprofile ool livepatch"): build the kernel and our modules, boot the
-#      guest, run the selftests (TOCPATCH_TESTS, default all of them;
-#      separated by spaces or commas); on
-#      the livepatch flavour only test-livepatch.sh (tocpatch must refuse
-#      to load there).
+#      guest, run the selftests (TOCPATCH_TESTS, separated by spaces or
+#      commas; default all of them); on the livepatch flavour only
+#      test-livepatch.sh (tocpatch must refuse to load there).
 # Ends with a line per flavour, run or skipped and why (a skipped flavour
 # also counts as one skipped test), and last "N passed, N failed,
 # N skipped" over all of them; exits non-zero if anything failed.
