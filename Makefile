@@ -19,16 +19,18 @@ modules_clean:
 demo:
 	testbed/demo.sh
 
-# Everything: host tests, then guest tests on both ftrace flavours.
+# Everything: host tests, then guest tests on both ftrace flavours and the
+# livepatch flavour (test-livepatch.sh only there).
 check:
 	testbed/check.sh
 
 # Only the 1000-cycle enable/disable stress test (check runs it too), on both
-# flavours.
+# ftrace flavours (the livepatch flavour is reported skipped).
 stress:
 	TOCPATCH_TESTS=test-stress.sh testbed/check.sh
 
-# The livepatch flavour (CONFIG_LIVEPATCH=y): tocpatch must refuse to load.
+# Only the livepatch flavour (CONFIG_LIVEPATCH=y; check runs it too):
+# tocpatch must refuse to load.
 check-livepatch:
 	TOCPATCH_FLAVOURS=livepatch TOCPATCH_TESTS=test-livepatch.sh testbed/check.sh
 
@@ -39,6 +41,7 @@ kernels:
 	testbed/setup.sh
 	testbed/build-kernel.sh mprofile
 	testbed/build-kernel.sh ool
+	testbed/build-kernel.sh livepatch
 
 clean:
 	cargo clean

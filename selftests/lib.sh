@@ -131,3 +131,76 @@ expect_counts() {
 	got="local $(field "$2" local) global $(field "$2" global) fallback $(field "$2" fallback) depth $(field "$2" depth)"
 	tap_check "$1 counters: $got" [ "$got" = "local $3 global $4 fallback $5 depth 0" ]
 }
+
+# Refusals: each test of an operation that must fail checks the errno it
+# fails with, through the message busybox prints (the errno's strerror()
+# text at the end of the line).
+
+# errno_text ERRNO: strerror()'s text for ERRNO (a name: EINVAL, ...).
+errno_text() {
+	case "$1" in
+	EPERM) echo "Operation not permitted" ;;
+	ENOENT) echo "No such file or directory" ;;
+	ESRCH) echo "No such process" ;;
+	ENOEXEC) echo "Exec format error" ;;
+	EAGAIN | EWOULDBLOCK) echo "Resource temporarily unavailable" ;;
+	ENOMEM) echo "Cannot allocate memory" ;;
+	EFAULT) echo "Bad address" ;;
+	EBUSY) echo "Device or resource busy" ;;
+	EEXIST) echo "File exists" ;;
+	ENODEV) echo "No such device" ;;
+	EINVAL) echo "Invalid argument" ;;
+	ENOSPC) echo "No space left on device" ;;
+	ENOSYS) echo "Function not implemented" ;;
+	EOPNOTSUPP | ENOTSUP) echo "Operation not supported" ;;
+	ETIMEDOUT) echo "Connection timed out" ;;
+	*) echo "(errno_text: unknown errno $1)" ;;
+	esac
+}
+
+# insmod_errno_text ERRNO: what busybox insmod prints for ERRNO; it words
+# a few its own way (modutils moderror()).
+insmod_errno_text() {
+	case "$1" in
+	ENOENT) echo "unknown symbol in module, or unknown parameter" ;;
+	ENOEXEC) echo "invalid module format" ;;
+	ESRCH) echo "module has wrong symbol version" ;;
+	ENOSYS) echo "kernel does not support requested operation" ;;
+	*) errno_text "$1" ;;
+	esac
+}
+
+# says_errno TEXT OUTPUT: OUTPUT is an error message ending in ": TEXT".
+says_errno() {
+	case "$2" in *": $1") return 0 ;; esac
+	return 1
+}
+
+# ctl COMMAND: write COMMAND to the control file; prints the shell's error
+# message, if any, and returns the write's status.
+ctl() {
+	sh -c 'echo "$1" >"$2"' ctl "$1" "$C" 2>&1
+}
+
+# refused_with STATUS OUTPUT TEXT: a command's exit STATUS says it failed,
+# and its error OUTPUT ends in TEXT.
+refused_with() {
+	[ "$1" != 0 ] && says_errno "$3" "$2"
+}
+
+# ctl_refused NAME COMMAND ERRNO: one test that writing COMMAND to the
+# control file fails with ERRNO.
+ctl_refused() {
+	__out=$(ctl "$2") && __rc=0 || __rc=$?
+	tap_check "$1: ${__out:+${__out##*: } }(want $3)" \
+		refused_with "$__rc" "$__out" "$(errno_text "$3")"
+}
+
+# rmmod_refused NAME MODULE ERRNO: one test that rmmod MODULE fails with
+# ERRNO and leaves the module loaded.
+rmmod_refused() {
+	__out=$(unload_mod "$2") && __rc=0 || __rc=$?
+	__ok=0
+	refused_with "$__rc" "$__out" "$(errno_text "$3")" && mod_loaded "$2" && __ok=1
+	tap_check "$1: ${__out:+${__out##*: } }(want $3)" [ $__ok = 1 ]
+}

@@ -7,21 +7,21 @@
 
 . "$(dirname "$0")/lib.sh"
 
-# refused NAME WHICH ERRNO_TEXT [PARAMS]: tocpatch_test_bad.ko which=WHICH
-# must fail with ERRNO_TEXT, log one distinct tocpatch line, and leave
-# status as is.
+# refused NAME WHICH ERRNO [PARAMS]: tocpatch_test_bad.ko which=WHICH
+# must fail with ERRNO (a name: EINVAL, ...), log one distinct tocpatch
+# line, and leave status as is.
 refused() {
 	before=$(cat "$S")
 	log_mark
-	out=$(load_mod tocpatch_test_bad which="$2" $4)
+	out=$(load_mod tocpatch_test_bad which="$2" $4) && rc=0 || rc=$?
 	lines=$(log_since | grep 'tocpatch: ' | sed 's/^\[[ 0-9.]*\] //' | sort -u)
 	n=$(printf '%s\n' "$lines" | grep -c .)
 	ok=1
-	case "$out" in *"$3"*) ;; *) ok=0 ;; esac
+	refused_with "$rc" "$out" "$(insmod_errno_text "$3")" || ok=0
 	[ "$n" = 1 ] || ok=0
 	[ "$(cat "$S")" = "$before" ] || ok=0
 	mod_loaded tocpatch_test_bad && ok=0
-	tap_check "$1: '${out##*: }', log: '$lines'" [ $ok = 1 ]
+	tap_check "$1: '${out##*: }' (want $3), log: '$lines'" [ $ok = 1 ]
 }
 
 tap_plan 33
@@ -30,20 +30,20 @@ load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
 load_mod tocpatch_test_caller >/dev/null
 
-# busybox insmod words ENOENT as "unknown symbol in module, or unknown
-# parameter".
-refused "unknown function" 1 "unknown symbol"
-refused "old_sympos 2 of a unique name" 2 "unknown symbol"
-refused "new_func outside the patch module" 3 "Invalid argument"
-refused "object module not loaded" 4 "unknown symbol"
-refused "patch without functions" 5 "Invalid argument"
-refused "function listed twice" 7 "Invalid argument"
-refused "NULL patch" 8 "Invalid argument"
+# (busybox insmod words ENOENT as "unknown symbol in module, or unknown
+# parameter": insmod_errno_text.)
+refused "unknown function" 1 ENOENT
+refused "old_sympos 2 of a unique name" 2 ENOENT
+refused "new_func outside the patch module" 3 EINVAL
+refused "object module not loaded" 4 ENOENT
+refused "patch without functions" 5 EINVAL
+refused "function listed twice" 7 EINVAL
+refused "NULL patch" 8 EINVAL
 
 # Duplicate names (old_sympos). The target module has two static tp_dup.
-refused "old_sympos 0 of a name the module has twice" 10 "Invalid argument"
+refused "old_sympos 0 of a name the module has twice" 10 EINVAL
 tap_check "the log says how many" log_has 'tocpatch_test_target:tp_dup is ambiguous: 2 symbols'
-refused "old_sympos 3 of a name the module has twice" 11 "unknown symbol"
+refused "old_sympos 3 of a name the module has twice" 11 ENOENT
 # vmlinux: a text function name that kallsyms has several times (below
 # _etext, each at an address of its own), counted by the text walk.
 etext=$(awk '$3 == "_etext" { print $1 }' /proc/kallsyms)
@@ -56,10 +56,10 @@ dup=$(awk -v e="$etext" 'NF == 3 && $2 ~ /^[tT]$/ && $1 < e {
 set -- ${dup:-0 none}
 diag "vmlinux duplicate: $2, $1 times"
 t0=$(cut -d' ' -f1 /proc/uptime)
-refused "vmlinux $2 (x$1), old_sympos 0" 13 "Invalid argument" "name=$2 sympos=0"
+refused "vmlinux $2 (x$1), old_sympos 0" 13 EINVAL "name=$2 sympos=0"
 diag "text walk: $(cut -d' ' -f1 /proc/uptime) - $t0 s"
 tap_check "the walk counted $1" log_has "vmlinux:$2 is ambiguous: $1 symbols"
-refused "vmlinux $2 (x$1), old_sympos $(($1 + 1))" 13 "unknown symbol" "name=$2 sympos=$(($1 + 1))"
+refused "vmlinux $2 (x$1), old_sympos $(($1 + 1))" 13 ENOENT "name=$2 sympos=$(($1 + 1))"
 tap_check "the log says how many" log_has "vmlinux:$2: old_sympos $(($1 + 1)) but only $1 symbol"
 
 # old_sympos 2 patches the second tp_dup, and only that one.
@@ -72,19 +72,20 @@ unload_mod tocpatch_test_bad >/dev/null
 expect_call "second tp_dup unpatched again" target dup2 5 25
 
 load_mod tocpatch_test_patch >/dev/null
-refused "function already patched by another patch" 6 "Device or resource busy"
+refused "function already patched by another patch" 6 EBUSY
 
-tap_check "enabled patch module refuses rmmod" sh -c "! rmmod tocpatch_test_patch 2>/dev/null"
-tap_check "tocpatch refuses rmmod while a patch module uses it" sh -c "! rmmod tocpatch 2>/dev/null"
-tap_check "control: unknown command is EINVAL" sh -c "! echo frobnicate >$C 2>/dev/null"
-tap_check "control: unknown patch is refused" sh -c "! echo 'disable nosuch' >$C 2>/dev/null"
+# A module in use: delete_module() says EWOULDBLOCK (EAGAIN).
+rmmod_refused "enabled patch module refuses rmmod" tocpatch_test_patch EAGAIN
+rmmod_refused "tocpatch refuses rmmod while a patch module uses it" tocpatch EAGAIN
+ctl_refused "control: unknown command" frobnicate EINVAL
+ctl_refused "control: unknown patch" "disable nosuch" ENOENT
 tap_check "patch still enabled after refused operations" \
 	grep -q '^patch tocpatch_test_patch enabled$' "$S"
 
 tap_check "disable the test patch" sh -c "echo 'disable tocpatch_test_patch' >$C"
 out=$(unload_mod tocpatch_test_patch)
 tap_check "then it unloads${out:+ ($out)}" [ -z "$out" ]
-tap_check "a second disable finds no patch" sh -c "! echo 'disable tocpatch_test_patch' >$C 2>/dev/null"
+ctl_refused "a second disable finds no patch" "disable tocpatch_test_patch" ENOENT
 
 # The target module goes while patched (by a patch that does not link to
 # it): its functions are unpatched first.

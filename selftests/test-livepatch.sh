@@ -17,11 +17,9 @@ if [ ! -d /sys/kernel/livepatch ]; then
 	tap_done
 fi
 log_mark
-out=$(load_mod tocpatch)
-refused() {
-	case "$out" in *"not supported"*) return 0 ;; *) return 1 ;; esac
-}
-tap_check "insmod is refused: ${out##*: }" refused
+out=$(load_mod tocpatch) && rc=0 || rc=$?
+tap_check "insmod is refused: ${out##*: } (want EOPNOTSUPP)" \
+	refused_with "$rc" "$out" "$(insmod_errno_text EOPNOTSUPP)"
 lines=$(log_since | grep 'tocpatch: ' | grep -v 'taints kernel' | sed 's/^\[[ 0-9.]*\] //' | sort -u)
 tap_check "one log line: $lines" [ "$(printf '%s\n' "$lines" | grep -c .)" = 1 ]
 tap_check "not loaded" mod_absent tocpatch

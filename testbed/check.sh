@@ -3,15 +3,22 @@
 #
 # `make check`: everything, from whatever the machine has.
 #   1. set-up (packages, toolchains, kernel source, busybox),
-#   2. host tests (cargo test),
-#   3. for each ftrace flavour (TOCPATCH_FLAVOURS, default "mprofile ool"):
-#      build the kernel and our modules, boot the guest, run the selftests.
-# Ends with "N passed, N failed, N skipped" over all of them; exits non-zero
-# if anything failed.
+#   2. host tests (cargo test, the test bed's own tests),
+#   3. for each kernel flavour (TOCPATCH_FLAVOURS, default
+#      "mprofile ool livepatch"): build the kernel and our modules, boot the
+#      guest, run the selftests (TOCPATCH_TESTS, separated by spaces or
+#      commas; default all of them); on the livepatch flavour only
+#      test-livepatch.sh (tocpatch must refuse to load there).
+# Ends with a line per flavour, run or skipped and why (a skipped flavour
+# also counts as one skipped test), and last "N passed, N failed,
+# N skipped" over all of them; exits non-zero if anything failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavours=${TOCPATCH_FLAVOURS:-mprofile ool}
+# The flavours a full check runs; TOCPATCH_FLAVOURS may name fewer (then
+# the others are reported as skipped) or others (nodebug).
+CHECK_FLAVOURS="mprofile ool livepatch"
+flavours=${TOCPATCH_FLAVOURS:-$CHECK_FLAVOURS}
 t0=$(date +%s)
 "$TESTBED_DIR/setup.sh"
 
@@ -22,28 +29,67 @@ add_counts() { # "x: P passed, F failed, S skipped"
 	passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0})) skipped=$((skipped + ${s:-0}))
 }
 
-log "host tests (cargo test)"
+log "host tests (cargo test, testbed/tests)"
 hostout=$("$TESTBED_DIR/host-test.sh") && hrc=0 || hrc=$?
-echo "$hostout" | grep -E '^test result:|FAILED|panicked' | sed 's/^/  | /'
+echo "$hostout" | grep -E '^test result:|FAILED|panicked|^not ok ' | sed 's/^/  | /'
 hp=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\1/p' <<<"$hostout" | paste -sd+ | bc)
 hf=$(sed -n 's/^test result: .* \([0-9]*\) passed; \([0-9]*\) failed.*/\2/p' <<<"$hostout" | paste -sd+ | bc)
-[ "$hrc" = 0 ] || { echo "$hostout" | tail -n 30; hf=$((${hf:-0} + 1)); }
-add_counts "host: ${hp:-0} passed, ${hf:-0} failed, 0 skipped"
+# The test bed's own tests print TAP.
+hp=$((${hp:-0} + $(grep -c '^ok ' <<<"$hostout" || true)))
+hf=$((${hf:-0} + $(grep -c '^not ok ' <<<"$hostout" || true)))
+[ "$hrc" = 0 ] || { echo "$hostout" | tail -n 30; hf=$((hf + 1)); }
+add_counts "host: $hp passed, $hf failed, 0 skipped"
+summary=("host: $hp passed, $hf failed")
 
 logs=$LOG_DIR
 mkdir -p "$logs"
+# skip_flavour FLAVOUR REASON: not run; said in the summary, and counted
+# as one skipped test so that the last line shows it too.
+skip_flavour() {
+	log "flavour $1: skipped ($2)"
+	summary+=("flavour $1: skipped ($2)")
+	add_counts "x: 0 passed, 0 failed, 1 skipped"
+}
+
+for fl in $CHECK_FLAVOURS; do
+	case " $flavours " in
+	*" $fl "*) ;;
+	*) skip_flavour "$fl" "TOCPATCH_FLAVOURS=\"$flavours\"" ;;
+	esac
+done
 for fl in $flavours; do
+	tests=${TOCPATCH_TESTS:-}
+	tests=$(echo ${tests//,/ })
+	if [ "$fl" = livepatch ]; then
+		# Its one test: tocpatch refuses to load on CONFIG_LIVEPATCH_64.
+		case " $tests " in
+		"  " | *" test-livepatch.sh "*) tests=test-livepatch.sh ;;
+		*)
+			skip_flavour "$fl" "TOCPATCH_TESTS=\"$tests\" has no test-livepatch.sh, its only test"
+			continue ;;
+		esac
+	fi
 	kout=$("$TESTBED_DIR/build-kernel.sh" "$fl")
 	mo=$(build_modules "$fl" "$kout")
-	log "object checks ($fl)"
-	objout=$("$TESTBED_DIR/object-checks.sh" "$mo") || true
-	sed 's/^/  | /' <<<"$objout"
-	add_counts "x: $(grep -c '^ok ' <<<"$objout") passed, $(grep -c '^not ok ' <<<"$objout") failed, 0 skipped"
+	objs=""
+	if [ "$fl" != livepatch ]; then
+		log "object checks ($fl)"
+		objout=$("$TESTBED_DIR/object-checks.sh" "$mo") || true
+		sed 's/^/  | /' <<<"$objout"
+		op=$(grep -c '^ok ' <<<"$objout") || true
+		of=$(grep -c '^not ok ' <<<"$objout") || true
+		objs="x: $op passed, $of failed, 0 skipped"
+		add_counts "$objs"
+		objs=", object checks ${objs#x: }"
+	fi
 	img=$mo/initramfs-check.cpio
 	"$TESTBED_DIR/mkinitramfs.sh" "$img" "$mo" "$TESTBED_DIR/guest/run-selftests.sh"
+	# The scripts that must run: the guest gets them comma-separated (one
+	# word of the kernel command line); the verdict fails any that did not.
+	expect=$(echo ${tests:-$(cd "$TOP_DIR/selftests" && echo test-*.sh)})
 	"$TESTBED_DIR/run-guest.sh" -k "$kout/vmlinux" -i "$img" \
-		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1800 \
-		-a "${TOCPATCH_TESTS:+TOCPATCH_TESTS=$(echo $TOCPATCH_TESTS | tr " " ,)} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES}" \
+		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1800 -e "$expect" \
+		-a "${tests:+TOCPATCH_TESTS=${expect// /,}} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES}" \
 		&& rc=0 || rc=$?
 	v=$(cat "$logs/check-$fl.log.verdict" 2>/dev/null) || v="guest: 0 passed, 1 failed, 0 skipped"
 	add_counts "$v"
@@ -51,9 +97,12 @@ for fl in $flavours; do
 	# still counts as one failure.
 	if [ "$rc" != 0 ] && grep -q ' 0 failed' <<<"$v"; then
 		add_counts "x: 0 passed, 1 failed, 0 skipped"
+		v="$v, and the run failed"
 	fi
+	summary+=("flavour $fl: ran ${tests:-all tests}: $v$objs")
 done
 
 log "all done in $(($(date +%s) - t0)) s"
+printf '%s\n' "${summary[@]}"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

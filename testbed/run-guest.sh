@@ -3,27 +3,29 @@
 #
 # Boot the test guest and judge the run:
 #   run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t TIMEOUT]
-#                [-a EXTRA_CMDLINE] [-q]
+#                [-a EXTRA_CMDLINE] [-e "SCRIPT..."] [-v]
 # The full console goes to LOG; the host shows boot progress, TAP results
 # and kernel problems as they appear (everything with -v). A guest whose
 # console stays silent for STALL seconds (TOCPATCH_STALL, default 180) is
 # taken for hung: each vCPU's registers go to LOG.hang (qemu monitor), an
 # NMI makes the kernel print its stacks, and the run ends.
 # TOCPATCH_TCG_THREAD=single runs all vCPUs in one host thread (default
-# multi: one thread per vCPU). Exit status 0
-# when the guest finished, every TAP test passed and the kernel log shows no
-# WARN, BUG, oops, lockdep or list-corruption report. The last line printed
-# is "guest: N passed, N failed, N skipped", also written to LOG.verdict.
+# multi: one thread per vCPU). Exit status 0 when the guest finished, every
+# TAP test passed, every script (and each one -e names) ran the tests its
+# plan announced and exited 0 (testbed/tap-verdict.sh), and the kernel log
+# shows no WARN, BUG, oops,
+# lockdep or list-corruption report. The last line printed is
+# "guest: N passed, N failed, N skipped", also written to LOG.verdict.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-smp=2 mem=1G timeout=600 extra="" verbose=0 kernel="" initrd="" logf=""
-while getopts "k:i:l:s:m:t:a:v" o; do
+smp=2 mem=1G timeout=600 extra="" verbose=0 kernel="" initrd="" logf="" expect=""
+while getopts "k:i:l:s:m:t:a:e:v" o; do
 	case "$o" in
 	k) kernel=$OPTARG ;; i) initrd=$OPTARG ;; l) logf=$OPTARG ;;
 	s) smp=$OPTARG ;; m) mem=$OPTARG ;; t) timeout=$OPTARG ;;
-	a) extra=$OPTARG ;; v) verbose=1 ;;
-	*) die "usage: run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t SECONDS] [-a CMDLINE] [-v]" ;;
+	a) extra=$OPTARG ;; e) expect=$OPTARG ;; v) verbose=1 ;;
+	*) die "usage: run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t SECONDS] [-a CMDLINE] [-e SCRIPTS] [-v]" ;;
 	esac
 done
 [ -f "$kernel" ] && [ -f "$initrd" ] && [ -n "$logf" ] || die "run-guest.sh needs -k VMLINUX -i INITRD -l LOG"
@@ -37,7 +39,7 @@ stall=${TOCPATCH_STALL:-180}
 mon=$(mktemp -u "${TMPDIR:-/tmp}/tocpatch-mon.XXXXXX")
 log "guest: booting $(basename "$kernel"), $smp cpus, $mem (console log: $logf)"
 start=$(date +%s.%N)
-filter='^(ok |not ok |TAP version|1\.\.|# )|tocpatch-guest:|'"$PROBLEMS"
+filter='^(ok |not ok |TAP version|1\.\.|# |Bail out!)|tocpatch-guest:|'"$PROBLEMS"
 [ $verbose = 1 ] && filter='.'
 # watchdog: wait for the monitor socket, then for the console to go silent.
 watchdog() {
@@ -89,10 +91,11 @@ elif ! grep -q '^tocpatch-guest: done' "$logf"; then
 	log "guest: did not finish (qemu exit $rc)"
 	fail=1
 fi
-# A "# TODO" test is a known failure (TAP): counted with the skipped ones.
-ns=$(grep -cE '^(not )?ok [0-9]+.*# (SKIP|TODO)' "$logf" || true)
-nf=$(grep -E '^not ok [0-9]+' "$logf" | grep -vc '# TODO' || true)
-np=$(grep -E '^ok [0-9]+' "$logf" | grep -vcE '# (SKIP|TODO)' || true)
+# The TAP streams: results, and each script's plan, numbering and exit
+# status (testbed/tap-verdict.sh; each broken rule is one more failure).
+# shellcheck disable=SC2086 # a list of script names
+tv=$("$TESTBED_DIR/tap-verdict.sh" "$logf" $expect) || true
+read -r np nf ns <<<"${tv:-0 1 0}"
 # Any problem line fails the run. (Linux 7.3.4 itself used to WARN in
 # lockdep at every boot; testbed/patches/0004-* fixes that.) lockdep must
 # still be on at the end: a lockdep report turns it off for good.

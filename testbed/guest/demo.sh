@@ -5,6 +5,8 @@
 M=/tocpatch/modules
 say() { echo "tocpatch-demo: $*"; }
 show() { sed 's/^/tocpatch-demo:     /'; }
+# The brackets the host's TAP check (testbed/tap-verdict.sh) expects.
+echo "tocpatch-guest: running demo"
 tap_plan 5
 say "\$ cat /proc/cmdline"
 cat /proc/cmdline | show
@@ -24,3 +26,4 @@ say "\$ rmmod tocpatch_sample_cmdline tocpatch"
 tap_check "rmmod sample" rmmod tocpatch_sample_cmdline
 tap_check "rmmod tocpatch" rmmod tocpatch
 dmesg | grep 'tocpatch' | sed 's/^/tocpatch-demo: dmesg: /'
+echo "tocpatch-guest: end demo status $((__tap_fail != 0))"
