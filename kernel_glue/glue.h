@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct module;
+struct tocpatch_patch;
 
 int tocpatch_resolve(const char *objname, const char *name,
 		     unsigned long *addr);
@@ -44,11 +45,47 @@ void tocpatch_nmi_unregister(void);
 void tocpatch_nmi_markers(unsigned int n);
 const char *tocpatch_nmi_entry_point(unsigned long addr);
 
-/* Implemented in Rust (rust/patch.rs, rust/markers.rs, rust/shadow.rs). */
+/*
+ * The sysfs files (kernel_glue/sysfs.c); the values each asks
+ * tocpatch_sysfs_get() for. rust/sysfs.rs has the same numbers.
+ */
+enum tocpatch_sysfs_attr {
+	TP_SYSFS_ENABLED,
+	TP_SYSFS_TRANSITION,
+	TP_SYSFS_FORCE,
+	TP_SYSFS_REPLACE,
+	TP_SYSFS_STACK_ORDER,
+	TP_SYSFS_PATCHED,
+	TP_SYSFS_PROLOGUE,
+	TP_SYSFS_MARKER,
+	TP_SYSFS_TAIL_OUT,
+	TP_SYSFS_CALLS,
+	TP_SYSFS_LOCAL,
+	TP_SYSFS_GLOBAL,
+	TP_SYSFS_FALLBACK,
+	TP_SYSFS_DEPTH,
+	TP_SYSFS_PEAK,
+};
+
+int tocpatch_sysfs_init(void);
+void tocpatch_sysfs_exit(void);
+int tocpatch_sysfs_add(const char *name, const struct tocpatch_patch *api,
+		       void **handle);
+void tocpatch_sysfs_remove(void *handle);
+void tocpatch_sysfs_flush(void);
+
+/*
+ * Implemented in Rust (rust/patch.rs, rust/markers.rs, rust/shadow.rs,
+ * rust/sysfs.rs).
+ */
 void tocpatch_module_going(const char *name);
 void tocpatch_markers_suspend(void);
 void tocpatch_markers_resume(void);
 bool tocpatch_shadow_holds(void *stack, const unsigned long *owners,
 			   size_t n);
+int tocpatch_sysfs_get(const char *patch, unsigned int attr,
+		       unsigned int first, unsigned int n, long long *val,
+		       const char **str);
+int tocpatch_sysfs_set(const char *patch, unsigned int attr, bool val);
 
 #endif /* _TOCPATCH_GLUE_H */

@@ -6,7 +6,10 @@
  * unloaded, its text goes: before it does (MODULE_STATE_GOING, the text is
  * still mapped), tocpatch_module_going() (rust/patch.rs) removes the
  * markers and hooks of every patched function in it, as upstream
- * livepatch unpatches the objects of a going module.
+ * livepatch unpatches the objects of a going module. Then it waits for
+ * the pending removals of released patches' sysfs directories, so that
+ * rmmod of a patch module returns with its directory gone
+ * (kernel_glue/sysfs.c).
  */
 #include <linux/module.h>
 #include <linux/notifier.h>
@@ -17,8 +20,10 @@ static int tocpatch_module_notify(struct notifier_block *nb,
 {
 	struct module *mod = data;
 
-	if (action == MODULE_STATE_GOING)
+	if (action == MODULE_STATE_GOING) {
 		tocpatch_module_going(mod->name);
+		tocpatch_sysfs_flush();
+	}
 	return NOTIFY_OK;
 }
 

@@ -63,4 +63,13 @@ extern "C" {
     pub(crate) fn tocpatch_nmi_unregister();
     pub(crate) fn tocpatch_nmi_markers(n: ffi::c_uint);
     pub(crate) fn tocpatch_nmi_entry_point(addr: ffi::c_ulong) -> *const ffi::c_char;
+    pub(crate) fn tocpatch_sysfs_init() -> ffi::c_int;
+    pub(crate) fn tocpatch_sysfs_exit();
+    pub(crate) fn tocpatch_sysfs_add(
+        name: *const ffi::c_char,
+        api: *const crate::abi::TocpatchPatch,
+        handle: *mut *mut ffi::c_void,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_sysfs_remove(handle: *mut ffi::c_void);
+    pub(crate) fn tocpatch_sysfs_flush();
 }

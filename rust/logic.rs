@@ -15,3 +15,4 @@
 pub(crate) mod insn;
 pub(crate) mod shadow;
 pub(crate) mod state;
+pub(crate) mod sysfs;

@@ -110,6 +110,8 @@ struct Patch {
     text: (u64, u64),
     state: PatchState,
     targets: KVec<KBox<Target>>,
+    /// Its sysfs directory, removed (deferred) when the patch is dropped.
+    _sysfs: crate::sysfs::Entry,
 }
 
 // SAFETY: the raw pointers name the patch module and its static API
@@ -347,6 +349,8 @@ fn enable(api_ptr: *mut TocpatchPatch) -> Result {
     unsafe { glue::tocpatch_module_text(api.module, &mut start, &mut end) };
     let text = (start as u64, end as u64);
 
+    // Directories of released patches go first (not under REGISTRY).
+    crate::sysfs::settle();
     let mut reg = REGISTRY.lock();
     if reg
         .iter()
@@ -366,6 +370,7 @@ fn enable(api_ptr: *mut TocpatchPatch) -> Result {
             return Err(EBUSY);
         }
     }
+    let sysfs = crate::sysfs::Entry::add(&name, api_ptr)?;
     // SAFETY: `module` is live (it is calling us, or is loaded).
     if !unsafe { glue::tocpatch_module_get(api.module) } {
         pr_err!("patch module {} is going away\n", s(&name));
@@ -388,6 +393,7 @@ fn enable(api_ptr: *mut TocpatchPatch) -> Result {
                 text,
                 state: PatchState::Enabled,
                 targets,
+                _sysfs: sysfs,
             },
             GFP_KERNEL,
         )?,
@@ -474,7 +480,7 @@ fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
     Err(EBUSY)
 }
 
-/// Disables the patch named `name` (the control file).
+/// Disables the patch named `name` (its sysfs `enabled` file).
 pub(crate) fn disable_by_name(name: &[u8]) -> Result {
     let mut reg = REGISTRY.lock();
     let idx = reg
@@ -490,6 +496,80 @@ pub(crate) fn disable_by_name(name: &[u8]) -> Result {
     disable_at(&mut reg, idx)
 }
 
+/// What the status and sysfs files show of one function.
+pub(crate) struct FuncFacts {
+    /// `toc-relative`, `toc-load` or `none`.
+    pub(crate) prologue: &'static CStr,
+    /// `placed`, `suspended`, `removed`, `none` or `gone`.
+    pub(crate) marker: &'static CStr,
+    pub(crate) gone: bool,
+    pub(crate) tail_out: bool,
+    pub(crate) calls: u64,
+    pub(crate) local: u64,
+    pub(crate) global: u64,
+    pub(crate) fallback: u64,
+    pub(crate) depth: i64,
+    pub(crate) peak: u64,
+}
+
+impl FuncFacts {
+    /// `markers_out`: markers are out for hotplug, kvm_hv or reboot.
+    fn of(t: &Target, markers_out: bool) -> Self {
+        let c = &t.counters;
+        Self {
+            prologue: match t.marker {
+                None => c"none",
+                Some(m) if m.width == crate::logic::insn::Width::Word => c"toc-relative",
+                Some(_) => c"toc-load",
+            },
+            marker: match (t.marker.is_some(), t.marker_placed) {
+                _ if t.gone => c"gone",
+                (false, _) => c"none",
+                (true, true) if markers_out => c"suspended",
+                (true, true) => c"placed",
+                (true, false) => c"removed",
+            },
+            gone: t.gone,
+            tail_out: t.tail_out,
+            calls: c.calls.load(Relaxed),
+            local: c.local.load(Relaxed),
+            global: c.global.load(Relaxed),
+            fallback: c.fallback.load(Relaxed),
+            depth: c.depth.load(Relaxed),
+            peak: c.peak.load(Relaxed),
+        }
+    }
+}
+
+/// What the sysfs files show of a patch.
+pub(crate) struct PatchFacts {
+    pub(crate) state: PatchState,
+    /// Its position among the enabled patches (`stack_order`).
+    pub(crate) stack_order: usize,
+}
+
+/// The registry query of the sysfs files (rust/sysfs.rs): the facts of the
+/// patch named `name` and of its functions whose indexes (in the order of
+/// the patch's description) `funcs` selects, each passed to `each`; `None`
+/// if no such patch is registered.
+pub(crate) fn query(
+    name: &[u8],
+    funcs: core::ops::Range<usize>,
+    mut each: impl FnMut(&FuncFacts),
+) -> Option<PatchFacts> {
+    let reg = REGISTRY.lock();
+    let idx = reg.iter().position(|p| p.name.to_bytes() == name)?;
+    let (out, _) = markers::hotplug_state();
+    let p = &reg[idx];
+    for t in p.targets.iter().skip(funcs.start).take(funcs.len()) {
+        each(&FuncFacts::of(t, out));
+    }
+    Some(PatchFacts {
+        state: p.state,
+        stack_order: crate::logic::sysfs::stack_order(reg[..idx].iter().map(|q| q.state)),
+    })
+}
+
 /// Writes the status of every patch and function.
 pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     let reg = REGISTRY.lock();
@@ -503,32 +583,20 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     for p in reg.iter() {
         writeln!(f, "patch {} {}", s(&p.name), p.state.name())?;
         for t in p.targets.iter() {
-            let c = &t.counters;
-            let marker = match (t.marker.is_some(), t.marker_placed) {
-                _ if t.gone => "gone",
-                (false, _) => "none",
-                (true, true) if out => "suspended",
-                (true, true) => "placed",
-                (true, false) => "removed",
-            };
-            let form = match t.marker {
-                None => "none",
-                Some(m) if m.width == crate::logic::insn::Width::Word => "toc-relative",
-                Some(_) => "toc-load",
-            };
+            let x = FuncFacts::of(t, out);
             writeln!(
                 f,
                 "  func {} prologue {} marker {} tail-out {} calls {} local {} global {} fallback {} depth {} peak {}",
                 s(&t.name),
-                form,
-                marker,
-                u8::from(t.tail_out),
-                c.calls.load(Relaxed),
-                c.local.load(Relaxed),
-                c.global.load(Relaxed),
-                c.fallback.load(Relaxed),
-                c.depth.load(Relaxed),
-                c.peak.load(Relaxed)
+                s(x.prologue),
+                s(x.marker),
+                u8::from(x.tail_out),
+                x.calls,
+                x.local,
+                x.global,
+                x.fallback,
+                x.depth,
+                x.peak
             )?;
         }
     }

@@ -9,8 +9,9 @@
 //! caller's TOC from a per-task shadow stack. See Documentation/index.rst.
 //!
 //! Load it with `insmod tocpatch.ko`; patch modules then enable their
-//! patches through `include/tocpatch.h`, and
-//! `/sys/kernel/debug/tocpatch/{status,control}` show and control them.
+//! patches through `include/tocpatch.h`, and `/sys/kernel/tocpatch/`
+//! shows and controls them (`/sys/kernel/debug/tocpatch/status` is a debug
+//! summary).
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
 //! `asm_shim` (call classification), `shadow` (per-task shadow frames),
@@ -18,7 +19,8 @@
 //! state machine), `symbols` (resolution), `markers` (placed markers and
 //! their suspension during CPU hotplug), `nmi` (markers and NMI handlers,
 //! which run with ftrace off), `text_patch` (marker text writes),
-//! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
+//! `sysfs` (the sysfs ABI), `control` (the debugfs status file), `abi` (the
+//! C API layout), `glue` (C helpers),
 //! `logic` (pure logic, also tested on the host).
 
 use kernel::prelude::*;
@@ -34,6 +36,7 @@ mod nmi;
 mod patch;
 mod shadow;
 mod symbols;
+mod sysfs;
 mod text_patch;
 mod trampoline;
 
@@ -84,6 +87,7 @@ fn ftrace_mode() -> Result<&'static str> {
 /// The loaded engine.
 struct Tocpatch {
     _control: control::Control,
+    _sysfs: sysfs::Root,
     _nmi: nmi::Guard,
 }
 
@@ -95,6 +99,7 @@ impl kernel::Module for Tocpatch {
         patch::init();
         markers::init();
         let control = control::Control::new()?;
+        let sysfs = sysfs::Root::new()?;
         // SAFETY: plain registration; undone in `drop`.
         let r = unsafe { glue::tocpatch_hotplug_register() };
         if r != 0 {
@@ -128,6 +133,7 @@ impl kernel::Module for Tocpatch {
         );
         Ok(Tocpatch {
             _control: control,
+            _sysfs: sysfs,
             _nmi: nmi,
         })
     }

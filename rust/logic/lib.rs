@@ -13,3 +13,4 @@ extern crate std;
 pub mod insn;
 pub mod shadow;
 pub mod state;
+pub mod sysfs;

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The sysfs ABI, `/sys/kernel/tocpatch/<patch>/`, modelled on
+//! `/sys/kernel/livepatch` (Documentation/ABI/testing/sysfs-kernel-tocpatch):
+//!
+//! * `<patch>/enabled` (rw), `transition` (ro), `force` (wo), `replace`
+//!   (ro), `stack_order` (ro);
+//! * `<patch>/<object>/patched` (ro), `<object>` being the module name or
+//!   `vmlinux`;
+//! * `<patch>/<object>/<function>,<sympos>/` with tocpatch's own facts of
+//!   the function, read-only: `prologue`, `marker`, `tail_out`, `calls`,
+//!   `local`, `global`, `fallback`, `depth`, `peak`.
+//!
+//! `kernel_glue/sysfs.c` builds the kobjects (the kernel crate has no
+//! kobject abstraction) and calls [`tocpatch_sysfs_get`] and
+//! [`tocpatch_sysfs_set`] here with the patch's name; they look it up in
+//! the registry (`patch::query`) at each access.
+
+use kernel::{
+    ffi,
+    prelude::*,
+    str::{CStr, CStrExt, CString},
+};
+
+use crate::abi::TocpatchPatch;
+use crate::glue;
+use crate::logic::state::PatchState;
+use crate::logic::sysfs::{enabled_write, force_write, patched};
+use crate::patch;
+
+// The files, as `enum tocpatch_sysfs_attr` in kernel_glue/glue.h numbers
+// them.
+const ENABLED: u32 = 0;
+const TRANSITION: u32 = 1;
+const FORCE: u32 = 2;
+const REPLACE: u32 = 3;
+const STACK_ORDER: u32 = 4;
+const PATCHED: u32 = 5;
+const PROLOGUE: u32 = 6;
+const MARKER: u32 = 7;
+const TAIL_OUT: u32 = 8;
+const CALLS: u32 = 9;
+const LOCAL: u32 = 10;
+const GLOBAL: u32 = 11;
+const FALLBACK: u32 = 12;
+const DEPTH: u32 = 13;
+const PEAK: u32 = 14;
+
+/// The root directory, `/sys/kernel/tocpatch`; removed when dropped, after
+/// the pending removals of patch directories.
+pub(crate) struct Root(());
+
+impl Root {
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: plain creation; undone in `drop`.
+        let r = unsafe { glue::tocpatch_sysfs_init() };
+        if r != 0 {
+            pr_err!("cannot create /sys/kernel/tocpatch: {}\n", r);
+            return Err(Error::from_errno(r));
+        }
+        Ok(Self(()))
+    }
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        // SAFETY: created in `new`; no patch is left (patch modules use
+        // our symbols), so no directory is added any more.
+        unsafe { glue::tocpatch_sysfs_exit() };
+    }
+}
+
+/// A patch's directory tree; dropping it schedules its removal (it cannot
+/// be synchronous: the drop may come from a write to its own `enabled`).
+pub(crate) struct Entry(*mut ffi::c_void);
+
+// SAFETY: the handle is only passed back to kernel_glue/sysfs.c, which
+// queues its removal from any task.
+unsafe impl Send for Entry {}
+
+impl Entry {
+    /// Creates the directories of `api`, named `name`. `api` has been
+    /// checked by `patch::collect`, which saw the same objects and
+    /// functions in the same order.
+    pub(crate) fn add(name: &CString, api: *const TocpatchPatch) -> Result<Self> {
+        let mut h = core::ptr::null_mut();
+        // SAFETY: `name` is NUL-terminated; `api` is the patch module's
+        // terminated description, live during the call; `h` is a local.
+        let r = unsafe { glue::tocpatch_sysfs_add(name.as_char_ptr(), api, &mut h) };
+        if r != 0 {
+            return Err(Error::from_errno(r));
+        }
+        Ok(Self(h))
+    }
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        // SAFETY: the handle from `add`, passed back once.
+        unsafe { glue::tocpatch_sysfs_remove(self.0) };
+    }
+}
+
+/// Waits for pending directory removals. Never with REGISTRY held.
+pub(crate) fn settle() {
+    // SAFETY: plain wait, in process context without our locks.
+    unsafe { glue::tocpatch_sysfs_flush() };
+}
+
+/// A file's value: a number, or a string.
+type Value = (i64, Option<&'static CStr>);
+
+fn num(v: i64) -> Result<Value> {
+    Ok((v, None))
+}
+
+/// The value of file `attr` of patch `name`, for its functions `first` ..
+/// `first + n` (an object's, or one function's).
+fn get(name: &[u8], attr: u32, first: usize, n: usize) -> Result<Value> {
+    let mut gone = false;
+    let mut func = Err(ENODEV);
+    let p = patch::query(name, first..first + n, |x| {
+        gone |= x.gone;
+        func = match attr {
+            PROLOGUE => Ok((0, Some(x.prologue))),
+            MARKER => Ok((0, Some(x.marker))),
+            TAIL_OUT => num(i64::from(x.tail_out)),
+            CALLS => num(x.calls as i64),
+            LOCAL => num(x.local as i64),
+            GLOBAL => num(x.global as i64),
+            FALLBACK => num(x.fallback as i64),
+            DEPTH => num(x.depth),
+            PEAK => num(x.peak as i64),
+            _ => Err(EINVAL),
+        };
+    })
+    .ok_or(ENODEV)?;
+    match attr {
+        ENABLED => num(i64::from(p.state == PatchState::Enabled)),
+        // tocpatch switches at once: no transition, no atomic replace yet.
+        TRANSITION | REPLACE => num(0),
+        STACK_ORDER => num(p.stack_order as i64),
+        PATCHED => num(i64::from(patched(p.state, [gone].into_iter()))),
+        _ => func,
+    }
+}
+
+fn name_of<'a>(patch: *const ffi::c_char) -> &'a [u8] {
+    // SAFETY: kernel_glue/sysfs.c passes the patch kobject's name, which
+    // lives while the file is being accessed.
+    unsafe { CStr::from_char_ptr(patch) }.to_bytes()
+}
+
+fn text(name: &[u8]) -> &str {
+    core::str::from_utf8(name).unwrap_or("?")
+}
+
+/// `int tocpatch_sysfs_get(const char *patch, unsigned int attr, unsigned
+/// int first, unsigned int n, long long *val, const char **str)`: 0 and
+/// the value in `*val` or `*str`, or a negative errno (`-ENODEV`: the patch
+/// was released and its directory is about to go).
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_sysfs_get(
+    patch: *const ffi::c_char,
+    attr: ffi::c_uint,
+    first: ffi::c_uint,
+    n: ffi::c_uint,
+    val: *mut ffi::c_longlong,
+    str: *mut *const ffi::c_char,
+) -> ffi::c_int {
+    match get(name_of(patch), attr, first as usize, n as usize) {
+        Ok((v, s)) => {
+            // SAFETY: out-pointers to the caller's locals.
+            unsafe {
+                *val = v;
+                if let Some(s) = s {
+                    *str = s.as_char_ptr();
+                }
+            }
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
+fn set(name: &[u8], attr: u32, want: bool) -> Result {
+    let Some(p) = patch::query(name, 0..0, |_| {}) else {
+        pr_err!("{}: released; its directory is going away\n", text(name));
+        return Err(ENODEV);
+    };
+    let refused = |r: crate::logic::sysfs::Refusal| {
+        pr_err!("patch {} {}\n", text(name), r.text());
+        EINVAL
+    };
+    match attr {
+        ENABLED => {
+            enabled_write(p.state, want).map_err(refused)?;
+            patch::disable_by_name(name)
+        }
+        // No transition is ever in progress: tocpatch switches at once.
+        FORCE => force_write(false, want).map(|_| ()).map_err(refused),
+        _ => Err(EINVAL),
+    }
+}
+
+/// `int tocpatch_sysfs_set(const char *patch, unsigned int attr, bool
+/// val)`: a write of `val` (already parsed by kstrtobool) to `enabled` or
+/// `force`; 0 or a negative errno, with one log line.
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_sysfs_set(
+    patch: *const ffi::c_char,
+    attr: ffi::c_uint,
+    val: bool,
+) -> ffi::c_int {
+    match set(name_of(patch), attr, val) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
