@@ -102,9 +102,11 @@ mod_refcnt() {
 	cat "/sys/module/$1/refcnt"
 }
 
-# The tocpatch debugfs files and the selftest modules' call files.
+# The sysfs tree of the patches (Documentation/ABI/testing/
+# sysfs-kernel-tocpatch), tocpatch's debugfs status file (a debug summary)
+# and the selftest modules' call files.
+SYSFS=/sys/kernel/tocpatch
 S=/sys/kernel/debug/tocpatch/status
-C=/sys/kernel/debug/tocpatch/control
 T=/sys/kernel/debug/tocpatch_test
 
 # call FILE CASE ARG: make the test module behind $T/FILE call CASE with
@@ -140,6 +142,7 @@ expect_counts() {
 errno_text() {
 	case "$1" in
 	EPERM) echo "Operation not permitted" ;;
+	EACCES) echo "Permission denied" ;;
 	ENOENT) echo "No such file or directory" ;;
 	ESRCH) echo "No such process" ;;
 	ENOEXEC) echo "Exec format error" ;;
@@ -154,6 +157,10 @@ errno_text() {
 	ENOSYS) echo "Function not implemented" ;;
 	EOPNOTSUPP | ENOTSUP) echo "Operation not supported" ;;
 	ETIMEDOUT) echo "Connection timed out" ;;
+	# Not strerror(): busybox sh's own words for ENOENT when a
+	# redirection's directory does not exist (a patch's sysfs directory
+	# that is gone).
+	ENOENT_DIR) echo "nonexistent directory" ;;
 	*) echo "(errno_text: unknown errno $1)" ;;
 	esac
 }
@@ -176,10 +183,30 @@ says_errno() {
 	return 1
 }
 
-# ctl COMMAND: write COMMAND to the control file; prints the shell's error
+# sysfs_write FILE VALUE: write VALUE to FILE; prints the shell's error
 # message, if any, and returns the write's status.
-ctl() {
-	sh -c 'echo "$1" >"$2"' ctl "$1" "$C" 2>&1
+sysfs_write() {
+	sh -c 'echo "$1" >"$2"' sysfs_write "$2" "$1" 2>&1
+}
+
+# wait_gone PATH: wait up to 10 s until PATH no longer exists (upstream's
+# loop_until in disable_lp).
+wait_gone() {
+	__i=0
+	while [ -e "$1" ]; do
+		[ $__i -ge 100 ] && return 1
+		sleep 0.1
+		__i=$((__i + 1))
+	done
+}
+
+# disable_patch NAME: disable patch NAME by writing 0 to its sysfs
+# enabled file, as upstream's disable_lp does, and wait until its
+# directory is gone (the patch was released); prints the write's error
+# message, if any. Fails if the write fails or the directory stays.
+disable_patch() {
+	sysfs_write "$SYSFS/$1/enabled" 0 || return 1
+	wait_gone "$SYSFS/$1"
 }
 
 # refused_with STATUS OUTPUT TEXT: a command's exit STATUS says it failed,
@@ -188,12 +215,12 @@ refused_with() {
 	[ "$1" != 0 ] && says_errno "$3" "$2"
 }
 
-# ctl_refused NAME COMMAND ERRNO: one test that writing COMMAND to the
-# control file fails with ERRNO.
-ctl_refused() {
-	__out=$(ctl "$2") && __rc=0 || __rc=$?
-	tap_check "$1: ${__out:+${__out##*: } }(want $3)" \
-		refused_with "$__rc" "$__out" "$(errno_text "$3")"
+# sysfs_refused NAME FILE VALUE ERRNO: one test that writing VALUE to
+# FILE fails with ERRNO.
+sysfs_refused() {
+	__out=$(sysfs_write "$2" "$3") && __rc=0 || __rc=$?
+	tap_check "$1: ${__out:+${__out##*: } }(want $4)" \
+		refused_with "$__rc" "$__out" "$(errno_text "$4")"
 }
 
 # rmmod_refused NAME MODULE ERRNO: one test that rmmod MODULE fails with

@@ -29,7 +29,7 @@ all_global() {
 	[ "$((g1 - g0))" -ge 5 ] && [ "$l1" = "$l0" ]
 }
 tap_check "our 5 reads were global calls: global $g0 -> $g1, local $l0 -> $l1" all_global
-tap_check "disable via control file" sh -c "echo 'disable tocpatch_sample_cmdline' >$C"
+tap_check "disable through sysfs" disable_patch tocpatch_sample_cmdline
 tap_check "/proc/cmdline is the original again" [ "$(cat /proc/cmdline)" = "$orig" ]
 out=$(unload_mod tocpatch_sample_cmdline)
 tap_check "sample patch unloads${out:+ ($out)}" [ -z "$out" ]

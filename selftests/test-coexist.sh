@@ -59,7 +59,7 @@ traced_calls "tracer" 7 3 4
 # Disabled under a live kprobe: the original runs, the probe still fires.
 load_mod tocpatch_test_probe symbol=tp_target_add >/dev/null
 tap_check "patch disabled under the kprobe" \
-	sh -c "echo 'disable tocpatch_test_patch' >$C && ! grep -q '^patch tocpatch_test_patch ' $S"
+	disable_patch tocpatch_test_patch
 expect_call "kprobe, patch disabled: local call" target local 5 6
 expect_call "kprobe, patch disabled: global call" caller global 5 7
 tap_check "kprobe saw 2 calls: $(hits)" [ "$(hits)" = 2 ]

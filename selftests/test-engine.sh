@@ -78,7 +78,7 @@ expect_counts "(h)" tp_target_tail_asm 1 1 0
 (call target sleep 4000 >/tmp/sleeper.out) &
 sleeper=$!
 sleep 0.5
-(echo "disable tocpatch_test_patch" >"$C"; echo "rc $?" >/tmp/disable.out) &
+(sysfs_write "$SYSFS/tocpatch_test_patch/enabled" 0; echo "rc $?" >/tmp/disable.out) &
 disabler=$!
 sleep 0.5
 # The sleeper's kernel stack reads through the return trampoline. The

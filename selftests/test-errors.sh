@@ -67,7 +67,7 @@ out=$(load_mod tocpatch_test_bad which=12)
 tap_check "old_sympos 2 of tp_dup loads${out:+ ($out)}" [ -z "$out" ]
 expect_call "first tp_dup unpatched" target dup1 5 15
 expect_call "second tp_dup patched" target dup2 5 1005
-echo "disable tocpatch_test_bad" >"$C"
+disable_patch tocpatch_test_bad >/dev/null
 unload_mod tocpatch_test_bad >/dev/null
 expect_call "second tp_dup unpatched again" target dup2 5 25
 
@@ -77,15 +77,15 @@ refused "function already patched by another patch" 6 EBUSY
 # A module in use: delete_module() says EWOULDBLOCK (EAGAIN).
 rmmod_refused "enabled patch module refuses rmmod" tocpatch_test_patch EAGAIN
 rmmod_refused "tocpatch refuses rmmod while a patch module uses it" tocpatch EAGAIN
-ctl_refused "control: unknown command" frobnicate EINVAL
-ctl_refused "control: unknown patch" "disable nosuch" ENOENT
+sysfs_refused "enabled: not a boolean" "$SYSFS/tocpatch_test_patch/enabled" frobnicate EINVAL
+sysfs_refused "no such patch" "$SYSFS/nosuch/enabled" 0 ENOENT_DIR
 tap_check "patch still enabled after refused operations" \
 	grep -q '^patch tocpatch_test_patch enabled$' "$S"
 
-tap_check "disable the test patch" sh -c "echo 'disable tocpatch_test_patch' >$C"
+tap_check "disable the test patch" disable_patch tocpatch_test_patch
 out=$(unload_mod tocpatch_test_patch)
 tap_check "then it unloads${out:+ ($out)}" [ -z "$out" ]
-ctl_refused "a second disable finds no patch" "disable tocpatch_test_patch" ENOENT
+sysfs_refused "a second disable finds no patch" "$SYSFS/tocpatch_test_patch/enabled" 0 ENOENT_DIR
 
 # The target module goes while patched (by a patch that does not link to
 # it): its functions are unpatched first.
@@ -98,7 +98,7 @@ tap_check "patched target module unloads${out:+ ($out)}" [ -z "$out" ]
 tap_check "its function was unpatched" \
 	log_has 'tocpatch: patch tocpatch_test_bad: module tocpatch_test_target is going, 1 function\(s\) unpatched'
 tap_check "status shows it gone" grep -q '^  func tp_target_add .* marker gone ' "$S"
-tap_check "disable after that works" sh -c "echo 'disable tocpatch_test_bad' >$C"
+tap_check "disable after that works" disable_patch tocpatch_test_bad
 out=$(unload_mod tocpatch_test_bad)
 tap_check "patch module unloads${out:+ ($out)}" [ -z "$out" ]
 unload_mod tocpatch >/dev/null

@@ -55,7 +55,7 @@ caller_loop target2 dup2 1 "result 21 toc_ok 1" "result 1001 toc_ok 1" &
 (
 	while [ ! -f /tmp/stop ]; do
 		load_mod tocpatch_test_bad which=12 >/dev/null &&
-			echo "disable tocpatch_test_bad" >"$C" &&
+			disable_patch tocpatch_test_bad >/dev/null &&
 			unload_mod tocpatch_test_bad >/dev/null
 	done
 ) &
@@ -86,7 +86,7 @@ tap_check "markers placed again" \
 	grep -qE '^  func tp_target_add prologue .* marker placed ' "$S"
 sed 's/^/# /' "$S"
 
-echo "disable tocpatch_test_patch" >"$C"
+disable_patch tocpatch_test_patch >/dev/null
 unload_mod tocpatch_test_patch >/dev/null
 unload_mod tocpatch_test_caller >/dev/null
 unload_mod tocpatch_test_target >/dev/null

@@ -96,7 +96,7 @@ out=$(unload_mod kvm_hv)
 tap_check "kvm_hv unloads${out:+ ($out)}; markers active" grep -q '^markers active' "$S"
 tap_check "after kvm_hv, calls arrive with the marker again" calls_as global
 
-echo "disable tocpatch_test_nmi_patch" >"$C"
+disable_patch tocpatch_test_nmi_patch >/dev/null
 out=$(unload_mod tocpatch_test_nmi_patch)
 tap_check "patch disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
 
@@ -120,7 +120,7 @@ rm -f /tmp/nmi.stop /tmp/nmi.cycles
 	ok=0
 	for i in $(seq 20); do
 		load_mod tocpatch_test_nmi_patch >/dev/null &&
-			echo "disable tocpatch_test_nmi_patch" >"$C" &&
+			disable_patch tocpatch_test_nmi_patch >/dev/null &&
 			unload_mod tocpatch_test_nmi_patch >/dev/null && ok=$((ok + 1))
 	done
 	echo $ok >/tmp/nmi.cycles
@@ -148,7 +148,7 @@ load_mod tocpatch_test_nmi_patch >/dev/null
 out=$(nmi_run nmi 20)
 tap_check "markers=0, 20 NMI IPIs: $out (the original runs: ftrace is off)" \
 	[ "$out" = "rounds 20 orig 20 patched 0 lost 0" ]
-echo "disable tocpatch_test_nmi_patch" >"$C"
+disable_patch tocpatch_test_nmi_patch >/dev/null
 unload_mod tocpatch_test_nmi_patch >/dev/null
 unload_mod tocpatch_test_nmi >/dev/null
 unload_mod tocpatch >/dev/null

@@ -42,7 +42,7 @@ framed() {
 }
 tap_check "both were global calls ($g0 -> $g1) and took a frame (peak $peak, depth $depth)" framed
 
-echo "disable tocpatch_test_patch" >"$C"
+disable_patch tocpatch_test_patch >/dev/null
 out=$(unload_mod tocpatch_test_patch)
 tap_check "patch disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
 

@@ -24,7 +24,7 @@ expect_call "Rust replacement, local call" target rust 3 2015
 expect_call "Rust replacement, global call" caller rust 3 2015
 expect_call "(h) Rust tail call, global call" caller tailrust 4 2004
 expect_call "(h) Rust tail call, local call" target tailrust 4 2004
-tap_check "disable" sh -c "echo 'disable tocpatch_sample_rust' >$C"
+tap_check "disable" disable_patch tocpatch_sample_rust
 expect_call "original again (local)" target rust 3 15
 expect_call "original again (global, tail)" caller tailrust 4 12
 out=$(unload_mod tocpatch_sample_rust)

@@ -95,9 +95,8 @@ diag "patched local call (hook, shadow frame, trampoline): $(res bench 100000) n
 expect_call "(3) kthread exits inside the replacement" shadow exit 5 0
 tap_check "(3) its frame is never popped (depth $(field tp_target_exiting depth))" \
 	[ "$(field tp_target_exiting depth)" = 1 ]
-echo "disable tocpatch_test_shadow_patch" 2>/tmp/disable.err >"$C"
-rc=$?
-tap_check "(3) disable succeeds (rc $rc$(sed 's/^/: /' /tmp/disable.err))" [ "$rc" = 0 ]
+out=$(disable_patch tocpatch_test_shadow_patch) && rc=0 || rc=$?
+tap_check "(3) disable succeeds (rc $rc${out:+: $out})" [ "$rc" = 0 ]
 tap_check "(3) patch released" log_has 'released patch tocpatch_test_shadow_patch$'
 tap_check "(3) patch gone from the status" \
 	sh -c "! grep -q '^patch tocpatch_test_shadow_patch' $S"

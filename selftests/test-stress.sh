@@ -49,7 +49,7 @@ fails=0
 i=0
 while [ $i -lt "$CYCLES" ]; do
 	if ! load_mod tocpatch_test_bad which=9 >/dev/null ||
-	   ! echo "disable tocpatch_test_bad" >"$C" ||
+	   ! disable_patch tocpatch_test_bad >/dev/null ||
 	   ! unload_mod tocpatch_test_bad >/dev/null; then
 		fails=$((fails + 1))
 		unload_mod tocpatch_test_bad >/dev/null 2>&1

@@ -18,8 +18,8 @@ say "\$ cat /proc/cmdline"
 cat /proc/cmdline | show
 say "\$ cat /sys/kernel/debug/tocpatch/status"
 cat /sys/kernel/debug/tocpatch/status | show
-say "\$ echo disable tocpatch_sample_cmdline > /sys/kernel/debug/tocpatch/control"
-tap_check "disable" sh -c "echo disable tocpatch_sample_cmdline >/sys/kernel/debug/tocpatch/control"
+say "\$ echo 0 > /sys/kernel/tocpatch/tocpatch_sample_cmdline/enabled"
+tap_check "disable" sh -c "echo 0 >/sys/kernel/tocpatch/tocpatch_sample_cmdline/enabled"
 say "\$ cat /proc/cmdline"
 cat /proc/cmdline | show
 say "\$ rmmod tocpatch_sample_cmdline tocpatch"
