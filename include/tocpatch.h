@@ -19,8 +19,8 @@
  *	static void __exit my_exit(void) { }
  *
  * While the patch is enabled tocpatch holds a reference on the patch
- * module, so it cannot be unloaded. Disabling it (writing "disable NAME"
- * to /sys/kernel/debug/tocpatch/control, NAME being the module name, or
+ * module, so it cannot be unloaded. Disabling it (writing 0 to
+ * /sys/kernel/tocpatch/NAME/enabled, NAME being the module name, or
  * tocpatch_disable_patch() from other kernel code) stops new calls from
  * reaching the replacements; the reference is dropped once no task can
  * still run or return into the patch module's code, and rmmod then works.

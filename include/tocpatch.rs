@@ -107,7 +107,8 @@ extern "C" {
 }
 
 /// An enabled patch. Dropping it does not disable the patch (disable it
-/// through the control file, then unload the module).
+/// by writing 0 to `/sys/kernel/tocpatch/<module>/enabled`, then unload
+/// the module).
 pub(crate) struct Patch {
     _raw: KBox<RawPatch>,
 }

@@ -5,7 +5,7 @@
 //! ```text
 //! insmod tocpatch.ko; insmod tocpatch_test_target.ko
 //! insmod tocpatch_sample_rust.ko
-//! echo "disable tocpatch_sample_rust" > /sys/kernel/debug/tocpatch/control
+//! echo 0 > /sys/kernel/tocpatch/tocpatch_sample_rust/enabled
 //! rmmod tocpatch_sample_rust
 //! ```
 //!

@@ -6,7 +6,7 @@
  *	insmod tocpatch.ko
  *	insmod tocpatch_sample_cmdline.ko
  *	cat /proc/cmdline
- *	echo "disable tocpatch_sample_cmdline" > /sys/kernel/debug/tocpatch/control
+ *	echo 0 > /sys/kernel/tocpatch/tocpatch_sample_cmdline/enabled
  *	rmmod tocpatch_sample_cmdline
  *
  * (The counterpart of upstream's samples/livepatch/livepatch-sample.c.)
