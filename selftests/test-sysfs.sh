@@ -12,7 +12,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 102
+tap_plan 103
 
 P=$SYSFS/tocpatch_test_patch
 O=$P/tocpatch_test_target
@@ -59,6 +59,18 @@ tap_check "/sys/kernel/tocpatch exists, empty" \
 	sh -c '[ -d "$1" ] && [ -z "$(ls "$1")" ]' _ "$SYSFS"
 load_mod tocpatch_test_target >/dev/null
 load_mod tocpatch_test_caller >/dev/null
+
+# A patch that names one object twice, whose directory would be there
+# twice: refused with EINVAL, one log line, no directory left.
+before=$(snapshot)
+log_mark
+out=$(load_mod tocpatch_test_bad which=20) && rc=0 || rc=$?
+lines=$(log_since | grep 'tocpatch: ' | sed 's/^\[[ 0-9.]*\] //' | sort -u)
+ok=1
+refused_with "$rc" "$out" "$(insmod_errno_text EINVAL)" || ok=0
+[ "$(printf '%s' "$lines" | grep -c .)" = 1 ] || ok=0
+[ "$(snapshot)" = "$before" ] && [ -z "$(ls "$SYSFS")" ] || ok=0
+tap_check "object listed twice: '${out##*: }' (want EINVAL), log: '$lines'" [ $ok = 1 ]
 
 out=$(load_mod tocpatch_test_patch)
 tap_check "test patch loads${out:+ ($out)}" [ -z "$out" ]

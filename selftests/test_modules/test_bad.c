@@ -21,6 +21,9 @@
  *	13 vmlinux function "name", old_sympos "sympos" (parameters), to
  *	   check the counting of duplicate vmlinux names: use a name with
  *	   several functions and an old_sympos that cannot resolve
+ *	20 the object tocpatch_test_target listed twice (tp_target_add in
+ *	   one, the second tp_dup in the other): its sysfs directory would
+ *	   be there twice			-EINVAL
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -80,7 +83,7 @@ static struct tocpatch_func f_twice[] = {
 	{ }
 };
 
-static struct tocpatch_object objs[2];
+static struct tocpatch_object objs[3];
 static struct tocpatch_patch patch = { .mod = THIS_MODULE, .objs = objs };
 
 static int __init tp_bad_init(void)
@@ -122,6 +125,11 @@ static int __init tp_bad_init(void)
 		break;
 	case 12:
 		funcs = f_dup2;
+		break;
+	case 20:
+		objs[1].name = obj;
+		objs[1].funcs = f_dup2;
+		funcs = f_ok;
 		break;
 	case 13:
 		if (!name)
