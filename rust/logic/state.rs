@@ -29,7 +29,7 @@ pub enum PatchState {
 /// What is asked of a patch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The control file or `tocpatch_disable_patch()`.
+    /// A write of 0 to the sysfs `enabled` file, or `tocpatch_disable_patch()`.
     Disable,
     /// The release wait found the code unused.
     Released,

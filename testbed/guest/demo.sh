@@ -18,6 +18,8 @@ say "\$ cat /proc/cmdline"
 cat /proc/cmdline | show
 say "\$ cat /sys/kernel/debug/tocpatch/status"
 cat /sys/kernel/debug/tocpatch/status | show
+say "\$ grep . /sys/kernel/tocpatch/tocpatch_sample_cmdline/vmlinux/cmdline_proc_show,1/*"
+grep . /sys/kernel/tocpatch/tocpatch_sample_cmdline/vmlinux/cmdline_proc_show,1/* | show
 say "\$ echo 0 > /sys/kernel/tocpatch/tocpatch_sample_cmdline/enabled"
 tap_check "disable" sh -c "echo 0 >/sys/kernel/tocpatch/tocpatch_sample_cmdline/enabled"
 say "\$ cat /proc/cmdline"
