@@ -12,7 +12,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 103
+tap_plan 105
 
 P=$SYSFS/tocpatch_test_patch
 O=$P/tocpatch_test_target
@@ -203,6 +203,33 @@ wrong_write "enabled of a released patch" "$P/enabled" 0 ENOENT_DIR 0
 out=$(unload_mod tocpatch_test_patch)
 tap_check "rmmod of the patch module works${out:+ ($out)}" [ -z "$out" ]
 expect_call "unpatched again" target local 5 6
+
+# Readers racing with the releases: a task reads every file of every
+# patch in a loop while a patch is enabled, disabled through `enabled`
+# and unloaded 10 times (each removal waits for the reads in progress; a
+# read of a released patch fails with ENODEV).
+rm -f /tmp/sysfs-stop
+(
+	n=0 gone=0
+	while [ ! -f /tmp/sysfs-stop ]; do
+		e=$(cat $SYSFS/*/* $SYSFS/*/*/* $SYSFS/*/*/*/* 2>&1 >/dev/null |
+			grep -c 'No such device')
+		n=$((n + 1)) gone=$((gone + e))
+	done
+	echo "$n read loops, $gone ENODEV" >/tmp/sysfs-reads
+) &
+reader=$!
+ok=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	load_mod tocpatch_test_patch >/dev/null &&
+		disable_patch tocpatch_test_patch >/dev/null &&
+		[ -z "$(unload_mod tocpatch_test_patch)" ] && ok=$((ok + 1))
+done
+touch /tmp/sysfs-stop
+wait $reader
+tap_check "10 enable/disable/rmmod cycles under a reader: $ok succeeded, $(cat /tmp/sysfs-reads)" \
+	[ $ok = 10 ]
+expect_call "unpatched after the cycles" target local 5 6
 
 # `patched` drops when the patched module goes (the second half of
 # upstream's "sysfs test object/patched"; loading it later is not
