@@ -3,7 +3,10 @@
 #
 # Bad input and refused operations: each gets a clear errno and one useful
 # kernel log line, and changes nothing. Also: a target module unloaded
-# while patched is unpatched first (module notifier), without harm.
+# while patched is unpatched first (module notifier), without harm; a
+# notrace function in a patch; kprobes in the way of a patch (an IPMODIFY
+# kprobe, and one on the marked prologue word, which pins the patch at
+# disable until it is gone).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +27,7 @@ refused() {
 	tap_check "$1: '${out##*: }', log: '$lines'" [ $ok = 1 ]
 }
 
-tap_plan 33
+tap_plan 54
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -71,7 +74,42 @@ echo "disable tocpatch_test_bad" >"$C"
 unload_mod tocpatch_test_bad >/dev/null
 expect_call "second tp_dup unpatched again" target dup2 5 25
 
-load_mod tocpatch_test_patch >/dev/null
+# has OUT ERRNO_TEXT: OUT (what insmod, rmmod or sh said) ends in ERRNO_TEXT.
+has() {
+	case "$1" in *"$2") return 0 ;; esac
+	return 1
+}
+
+# untouched: the target text is as before any patch, and no patch is listed.
+text0=$(cat "$T/text")
+untouched() {
+	[ "$(cat "$T/text")" = "$text0" ] && ! grep -q '^patch ' "$S"
+}
+
+# A notrace function after a patchable one: refused once the first is
+# hooked, which is undone.
+refused "second function notrace" 14 "Invalid argument"
+tap_check "the log names it" log_has 'tocpatch: tp_target_notrace: .*ftrace'
+tap_check "text unchanged after the notrace refusal" untouched
+
+# A kprobe with a post_handler is an IPMODIFY ftrace user on its function,
+# as tocpatch is; ftrace allows one per function: the second is refused.
+out=$(load_mod tocpatch_test_probe symbol=tp_target_add post=1)
+tap_check "kprobe with post_handler on tp_target_add${out:+ ($out)}" [ -z "$out" ]
+log_mark
+out=$(load_mod tocpatch_test_patch)
+tap_check "then a patch of it is refused with EBUSY: '${out##*: }'" has "$out" "Device or resource busy"
+tap_check "the log names the function" log_has 'tocpatch: tp_target_add: .*-16'
+tap_check "the refused patch changed nothing" untouched
+tap_check "  and its module is not loaded" mod_absent tocpatch_test_patch
+unload_mod tocpatch_test_probe >/dev/null
+out=$(load_mod tocpatch_test_patch)
+tap_check "without the kprobe the patch loads${out:+ ($out)}" [ -z "$out" ]
+out=$(load_mod tocpatch_test_probe symbol=tp_target_add post=1)
+tap_check "a kprobe with post_handler on the patched function is refused with EBUSY: '${out##*: }'" \
+	has "$out" "Device or resource busy"
+expect_call "the patch still works" target local 5 1006
+
 refused "function already patched by another patch" 6 "Device or resource busy"
 
 tap_check "enabled patch module refuses rmmod" sh -c "! rmmod tocpatch_test_patch 2>/dev/null"
@@ -81,9 +119,36 @@ tap_check "control: unknown patch is refused" sh -c "! echo 'disable nosuch' >$C
 tap_check "patch still enabled after refused operations" \
 	grep -q '^patch tocpatch_test_patch enabled$' "$S"
 
-tap_check "disable the test patch" sh -c "echo 'disable tocpatch_test_patch' >$C"
+# A kprobe armed on the marked prologue word (tp_target_add+4, the addi)
+# after the enable: the marker cannot be restored while it is there. The
+# disable keeps that function's hook (which repairs r2 behind the marker),
+# pins the patch with the reason and is refused with EBUSY; once the kprobe
+# is gone, the next disable finishes.
+if [ "$(field tp_target_add prologue)" = toc-relative ]; then
+	out=$(load_mod tocpatch_test_probe symbol=tp_target_add offset=4)
+	tap_check "kprobe at tp_target_add+4${out:+ ($out)}" [ -z "$out" ]
+	expect_call "probed at +4: global call" caller global 5 1007
+	log_mark
+	out=$(sh -c "echo 'disable tocpatch_test_patch' >$C" 2>&1)
+	tap_check "disable refused with EBUSY: '${out##*: }'" has "$out" "Device or resource busy"
+	tap_check "status: pinned, with the reason" \
+		grep -qE '^patch tocpatch_test_patch pinned \(marker of tp_target_add cannot be restored' "$S"
+	tap_check "status: tp_target_add's marker is stuck" [ "$(field tp_target_add marker)" = stuck ]
+	tap_check "the log says why" log_has 'tocpatch: tp_target_add: the marker cannot be restored'
+	expect_call "pinned: local call runs the original" target local 5 6
+	expect_call "pinned: global call (marked prologue, kprobe) runs the original" caller global 5 7
+	out=$(unload_mod tocpatch_test_patch)
+	tap_check "pinned patch module refuses rmmod: '${out##*: }'" has "$out" "Resource temporarily unavailable"
+	unload_mod tocpatch_test_probe >/dev/null
+	tap_check "after the kprobe is gone, disable works" sh -c "echo 'disable tocpatch_test_patch' >$C"
+else
+	diag "tp_target_add has prologue $(field tp_target_add prologue): no marker at +4"
+	for i in 1 2 3 4 5 6 7 8 9; do tap_skip "kprobe at +4" "no toc-relative prologue"; done
+	tap_check "disable the test patch" sh -c "echo 'disable tocpatch_test_patch' >$C"
+fi
 out=$(unload_mod tocpatch_test_patch)
 tap_check "then it unloads${out:+ ($out)}" [ -z "$out" ]
+tap_check "text as before any patch" untouched
 tap_check "a second disable finds no patch" sh -c "! echo 'disable tocpatch_test_patch' >$C 2>/dev/null"
 
 # The target module goes while patched (by a patch that does not link to

@@ -21,11 +21,17 @@
  *	13 vmlinux function "name", old_sympos "sympos" (parameters), to
  *	   check the counting of duplicate vmlinux names: use a name with
  *	   several functions and an old_sympos that cannot resolve
+ *	14 tp_target_add, then tp_target_notrace (ftrace cannot hook it)
+ *							-EINVAL
+ *
+ * With fault_report=1 the module logs the fail-nth count (fault
+ * injection, /proc/self/fail-nth) before and after the enable.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/sched.h>
 #include <tocpatch.h>
 #include "test_target.h"
 
@@ -35,6 +41,8 @@ static char *name;
 module_param(name, charp, 0444);
 static ulong sympos;
 module_param(sympos, ulong, 0444);
+static bool fault_report;
+module_param(fault_report, bool, 0444);
 
 static int tp_bad_add(int a, int b)
 {
@@ -71,6 +79,11 @@ static struct tocpatch_func f_outside[] = {
 static struct tocpatch_func f_ok[] = {
 	{ .old_name = "tp_target_add", .new_func = tp_bad_add }, { }
 };
+static struct tocpatch_func f_notrace[] = {
+	{ .old_name = "tp_target_add", .new_func = tp_bad_add },
+	{ .old_name = "tp_target_notrace", .new_func = tp_bad_dup },
+	{ }
+};
 static struct tocpatch_func f_none[] = {
 	{ }
 };
@@ -87,6 +100,7 @@ static int __init tp_bad_init(void)
 {
 	const char *obj = "tocpatch_test_target";
 	struct tocpatch_func *funcs;
+	unsigned int before;
 
 	switch (which) {
 	case 1:
@@ -131,12 +145,17 @@ static int __init tp_bad_init(void)
 		funcs = f_param;
 		obj = NULL;
 		break;
+	case 14:
+		funcs = f_notrace;
+		break;
 	default:
 		return -EINVAL;
 	}
 	objs[0].name = obj;
 	objs[0].funcs = funcs;
-	return tocpatch_enable_patch(&patch);
+	before = tp_fail_nth();
+	return tp_fault_report(before, tocpatch_enable_patch(&patch),
+			       fault_report);
 }
 
 static void __exit tp_bad_exit(void)

@@ -57,9 +57,16 @@ static struct tocpatch_patch patch = {
 	.objs = objs,
 };
 
+static bool fault_report;
+module_param(fault_report, bool, 0444);
+MODULE_PARM_DESC(fault_report, "log the fail-nth count left after the enable");
+
 static int __init tp_patch_init(void)
 {
-	return tocpatch_enable_patch(&patch);
+	unsigned int before = tp_fail_nth();
+
+	return tp_fault_report(before, tocpatch_enable_patch(&patch),
+			       fault_report);
 }
 
 static void __exit tp_patch_exit(void)
