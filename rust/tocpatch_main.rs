@@ -14,8 +14,9 @@
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
 //! `asm_shim` (call classification), `shadow` (shadow stacks),
-//! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
-//! state machine), `symbols` (resolution), `markers` (placed markers and
+//! `trampoline` (Rust side of the trampolines), `target` (a patched
+//! function as the callback sees it), `patch` (patch objects and state
+//! machine), `symbols` (resolution), `markers` (placed markers and
 //! their suspension during CPU hotplug), `text_patch` (marker text writes),
 //! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
 //! `logic` (pure logic, also tested on the host).
@@ -32,6 +33,7 @@ mod markers;
 mod patch;
 mod shadow;
 mod symbols;
+mod target;
 mod text_patch;
 mod trampoline;
 

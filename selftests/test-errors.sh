@@ -105,9 +105,21 @@ tap_check "  and its module is not loaded" mod_absent tocpatch_test_patch
 unload_mod tocpatch_test_probe >/dev/null
 out=$(load_mod tocpatch_test_patch)
 tap_check "without the kprobe the patch loads${out:+ ($out)}" [ -z "$out" ]
+# The other way round, 7.3's register_kprobe() returns 0 although arming
+# failed with EBUSY (__register_kprobe() drops arm_kprobe()'s error since
+# its guard() rework): the probe is then simply not there. Either way the
+# patch must be unaffected.
 out=$(load_mod tocpatch_test_probe symbol=tp_target_add post=1)
-tap_check "a kprobe with post_handler on the patched function is refused with EBUSY: '${out##*: }'" \
-	has "$out" "Device or resource busy"
+if [ -z "$out" ]; then
+	call target local 5 >/dev/null
+	h=$(cat /sys/module/tocpatch_test_probe/parameters/hits)
+	diag "register_kprobe returned 0 for the conflicting probe; hits after a call: $h"
+	tap_check "a kprobe with post_handler on the patched function is not armed (7.3 hides its EBUSY): $h hits" [ "$h" = 0 ]
+	unload_mod tocpatch_test_probe >/dev/null
+else
+	tap_check "a kprobe with post_handler on the patched function is refused with EBUSY: '${out##*: }'" \
+		has "$out" "Device or resource busy"
+fi
 expect_call "the patch still works" target local 5 1006
 
 refused "function already patched by another patch" 6 "Device or resource busy"

@@ -22,8 +22,10 @@
  * /sys/kernel/debug/tocpatch_test/text (read): for each function a patch
  * of the selftests may mark, "NAME HEX": the 8 bytes before its global
  * entry (the TOC offset word of the large-model prologue) and its first
- * 16 bytes, so that a test can check that a failed enable left the text
- * byte for byte as it was.
+ * 8 (the two prologue instructions), where tocpatch's markers go, so that
+ * a test can check that a failed enable left them byte for byte as they
+ * were. (The ftrace call site after them changes whenever any ftrace user
+ * is on the function.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -289,7 +291,7 @@ static int text_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(tp_text_funcs); i++)
-		seq_printf(m, "%s %*phN\n", tp_text_funcs[i].name, 24,
+		seq_printf(m, "%s %*phN\n", tp_text_funcs[i].name, 16,
 			   (const u8 *)tp_text_funcs[i].entry - 8);
 	return 0;
 }
