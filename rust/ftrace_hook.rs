@@ -60,9 +60,15 @@ impl Hook {
         // SAFETY: `ops` is a valid, unregistered ftrace_ops.
         let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 0) };
         if r != 0 {
+            let why = if r == EINVAL.to_errno() {
+                " (not an ftrace location: notrace?)"
+            } else {
+                ""
+            };
             pr_err!(
-                "{}: ftrace cannot hook it (not an ftrace location: notrace?): ftrace_set_filter_ip: {}\n",
+                "{}: ftrace cannot hook it{}: ftrace_set_filter_ip: {}\n",
                 target.name(),
+                why,
                 r
             );
             // SAFETY: not registered; frees whatever the filter call

@@ -24,14 +24,13 @@
  *	14 tp_target_add, then tp_target_notrace (ftrace cannot hook it)
  *							-EINVAL
  *
- * With fault_report=1 the module logs the fail-nth count (fault
- * injection, /proc/self/fail-nth) before and after the enable.
+ * fail_nth=N makes the Nth allocation of the enable fail (fault
+ * injection, see tp_fault_enable()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
 #include <linux/printk.h>
-#include <linux/sched.h>
 #include <tocpatch.h>
 #include "test_target.h"
 
@@ -41,8 +40,8 @@ static char *name;
 module_param(name, charp, 0444);
 static ulong sympos;
 module_param(sympos, ulong, 0444);
-static bool fault_report;
-module_param(fault_report, bool, 0444);
+static uint fail_nth;
+module_param(fail_nth, uint, 0444);
 
 static int tp_bad_add(int a, int b)
 {
@@ -100,7 +99,6 @@ static int __init tp_bad_init(void)
 {
 	const char *obj = "tocpatch_test_target";
 	struct tocpatch_func *funcs;
-	unsigned int before;
 
 	switch (which) {
 	case 1:
@@ -153,9 +151,7 @@ static int __init tp_bad_init(void)
 	}
 	objs[0].name = obj;
 	objs[0].funcs = funcs;
-	before = tp_fail_nth();
-	return tp_fault_report(before, tocpatch_enable_patch(&patch),
-			       fault_report);
+	return tp_fault_enable(&patch, fail_nth);
 }
 
 static void __exit tp_bad_exit(void)

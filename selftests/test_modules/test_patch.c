@@ -57,16 +57,13 @@ static struct tocpatch_patch patch = {
 	.objs = objs,
 };
 
-static bool fault_report;
-module_param(fault_report, bool, 0444);
-MODULE_PARM_DESC(fault_report, "log the fail-nth count left after the enable");
+static uint fail_nth;
+module_param(fail_nth, uint, 0444);
+MODULE_PARM_DESC(fail_nth, "make the Nth allocation of the enable fail");
 
 static int __init tp_patch_init(void)
 {
-	unsigned int before = tp_fail_nth();
-
-	return tp_fault_report(before, tocpatch_enable_patch(&patch),
-			       fault_report);
+	return tp_fault_enable(&patch, fail_nth);
 }
 
 static void __exit tp_patch_exit(void)

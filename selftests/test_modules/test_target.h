@@ -6,6 +6,7 @@
 #include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <tocpatch.h>
 
 struct dentry;
 
@@ -42,26 +43,31 @@ static __always_inline unsigned long tp_read_r2(void)
 }
 
 /*
- * For the fault-injection test: what is left of the task's fail-nth count
- * (/proc/self/fail-nth; 0 when none is pending or the injected failure
- * has happened), and a log line with it before and after an enable, so
- * that the test can tell whether the failure was injected in the enable.
+ * For the fault-injection test (test-faults.sh): enables @patch with the
+ * @nth allocation of the enable made to fail (per-task fault injection,
+ * as /proc/self/fail-nth does, counted from the call), and logs whether
+ * that failure happened in the enable (0 left) or not. @nth 0: a plain
+ * enable.
  */
-static inline unsigned int tp_fail_nth(void)
+static inline int tp_fault_enable(struct tocpatch_patch *patch,
+				  unsigned int nth)
 {
 #ifdef CONFIG_FAULT_INJECTION
-	return READ_ONCE(current->fail_nth);
-#else
-	return 0;
-#endif
-}
+	unsigned int left;
+	int ret;
 
-static inline int tp_fault_report(unsigned int before, int ret, bool report)
-{
-	if (report)
-		pr_info("enable returned %d, fail-nth %u before, %u after\n",
-			ret, before, tp_fail_nth());
+	if (!nth)
+		return tocpatch_enable_patch(patch);
+	WRITE_ONCE(current->fail_nth, nth);
+	ret = tocpatch_enable_patch(patch);
+	left = READ_ONCE(current->fail_nth);
+	WRITE_ONCE(current->fail_nth, 0);
+	pr_info("enable with fail-nth %u returned %d, %u left\n", nth, ret,
+		left);
 	return ret;
+#else
+	return tocpatch_enable_patch(patch);
+#endif
 }
 
 /* What the replacements add, so that a test can tell who ran. */
