@@ -689,7 +689,13 @@ pub(crate) extern "C" fn tocpatch_module_going(name: *const ffi::c_char) {
 pub(crate) extern "C" fn tocpatch_enable_patch(patch: *mut TocpatchPatch) -> ffi::c_int {
     match enable(patch) {
         Ok(()) => 0,
-        Err(e) => e.to_errno(),
+        Err(e) => {
+            if e == ENOMEM {
+                // The other failures said what they were.
+                pr_err!("enable failed: out of memory; nothing changed\n");
+            }
+            e.to_errno()
+        }
     }
 }
 

@@ -27,7 +27,7 @@ refused() {
 	tap_check "$1: '${out##*: }', log: '$lines'" [ $ok = 1 ]
 }
 
-tap_plan 54
+tap_plan 60
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -162,6 +162,42 @@ out=$(unload_mod tocpatch_test_patch)
 tap_check "then it unloads${out:+ ($out)}" [ -z "$out" ]
 tap_check "text as before any patch" untouched
 tap_check "a second disable finds no patch" sh -c "! echo 'disable tocpatch_test_patch' >$C 2>/dev/null"
+
+# A disable that waits for a sleeper inside a replacement does not hold
+# the registry lock: meanwhile the status reads at once and says the patch
+# is releasing, a second disable of it is refused with EBUSY, and another
+# patch can be enabled.
+uptime_cs() {
+	awk '{ split($1, t, "."); print t[1] * 100 + t[2] }' /proc/uptime
+}
+load_mod tocpatch_test_patch >/dev/null
+(call target sleep 3000 >/tmp/sleeper.out) &
+sleeper=$!
+sleep 0.5
+(echo "disable tocpatch_test_patch" >"$C"; echo "rc $?" >/tmp/disable.out) &
+disabler=$!
+sleep 0.5
+t0=$(uptime_cs)
+st=$(grep '^patch ' "$S")
+t1=$(uptime_cs)
+tap_check "status read in $((t1 - t0))0 ms while a disable waits: '$st'" \
+	[ "$st" = "patch tocpatch_test_patch releasing (waiting for its code to fall out of use)" ]
+out=$(sh -c "echo 'disable tocpatch_test_patch' >$C" 2>&1)
+tap_check "a second disable meanwhile is refused with EBUSY: '${out##*: }'" has "$out" "Device or resource busy"
+t0=$(uptime_cs)
+out=$(load_mod tocpatch_test_bad which=12)
+t1=$(uptime_cs)
+tap_check "another patch enables meanwhile, in $((t1 - t0))0 ms${out:+ ($out)}" [ -z "$out" ]
+busy=$(kill -0 $disabler 2>/dev/null && echo waiting || echo done)
+tap_check "and the disable was still waiting then ($busy)" [ $busy = waiting ]
+wait $sleeper
+wait $disabler
+tap_check "sleeper got the replacement's result: $(cat /tmp/sleeper.out)" \
+	[ "$(cat /tmp/sleeper.out)" = "result 4000 toc_ok 1" ]
+tap_check "the disable succeeded: $(cat /tmp/disable.out)" [ "$(cat /tmp/disable.out)" = "rc 0" ]
+unload_mod tocpatch_test_patch >/dev/null
+echo "disable tocpatch_test_bad" >"$C"
+unload_mod tocpatch_test_bad >/dev/null
 
 # The target module goes while patched (by a patch that does not link to
 # it): its functions are unpatched first.
