@@ -113,6 +113,12 @@ pub(crate) fn forget(global_entry: u64) {
     m.recs.retain(|r| r.global_entry != global_entry);
 }
 
+/// Frees the marker list's buffer (module unload: a static is never
+/// dropped).
+pub(crate) fn fini() {
+    drop(core::mem::take(&mut MARKERS.lock().recs));
+}
+
 /// Whether markers are out for a hotplug operation now, and how often they
 /// were taken out for one (status file).
 pub(crate) fn hotplug_state() -> (bool, u64) {

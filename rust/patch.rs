@@ -244,8 +244,7 @@ struct Unhooked {
     stuck: usize,
 }
 
-/// Makes the functions `which` selects inactive, removes their markers,
-/// then their hooks (in that order, with an RCU-tasks grace period
+/// Removes the markers of the functions `which` selects, then their hooks (in that order, with an RCU-tasks grace period
 /// between, see text_patch.rs; markers.rs does the text writes). A
 /// function whose marker cannot be restored (its word was changed by
 /// someone else) keeps its hook, which repairs what the marker does, and
@@ -262,7 +261,6 @@ fn unhook(funcs: &mut KVec<Func>, which: impl Fn(&Func) -> bool, going: bool) ->
     let before = late(funcs);
     let mut removed = 0;
     for f in funcs.iter_mut().filter(|f| which(f)) {
-        f.t.active.store(false, Relaxed);
         if f.marker_placed {
             match markers::remove(f.t.global_entry) {
                 Ok(()) => {}
@@ -276,6 +274,8 @@ fn unhook(funcs: &mut KVec<Func>, which: impl Fn(&Func) -> bool, going: bool) ->
                         );
                     }
                     f.marker_stuck = true;
+                    // Its hook stays, but the original runs from now on.
+                    f.t.active.store(false, Relaxed);
                     done.stuck += 1;
                     continue;
                 }
@@ -292,6 +292,8 @@ fn unhook(funcs: &mut KVec<Func>, which: impl Fn(&Func) -> bool, going: bool) ->
         quiesce(funcs, &late, before);
     }
     for f in funcs.iter_mut().filter(|f| which(f) && !f.marker_stuck) {
+        // Calls are redirected until the hook goes, as without markers.
+        f.t.active.store(false, Relaxed);
         if f.hook.take().is_some() {
             done.hooks += 1;
         }
@@ -650,6 +652,11 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
 /// Number of patches (module unload sanity check).
 pub(crate) fn count() -> usize {
     REGISTRY.lock().len()
+}
+
+/// Frees the registry's buffer (module unload: a static is never dropped).
+pub(crate) fn fini() {
+    drop(core::mem::replace(&mut *REGISTRY.lock(), KVec::new()));
 }
 
 /// Called by the module notifier (`kernel_glue/module_notify.c`) when module

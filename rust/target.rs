@@ -93,7 +93,8 @@ pub(crate) struct Target {
     /// A [`crate::ftrace_hook::Hook`] has `ops` registered.
     pub(crate) hooked: Atomic<bool>,
     /// Calls are redirected to the replacement only while this is set: from
-    /// the moment the enable cannot fail any more until the disable starts.
+    /// the moment the enable cannot fail any more until the disable drops
+    /// the hook (or finds that it must keep it for a stuck marker).
     /// Otherwise the callback only repairs r2 and the original runs, so a
     /// failed enable never sent a call into the patch module.
     pub(crate) active: Atomic<bool>,

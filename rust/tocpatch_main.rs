@@ -135,6 +135,8 @@ impl Drop for Tocpatch {
         unsafe { glue::tocpatch_notifier_unregister() };
         // SAFETY: registered in `init`.
         unsafe { glue::tocpatch_hotplug_unregister() };
+        patch::fini();
+        markers::fini();
         self.pool.uninstall();
         pr_info!("unloaded ({} shadow slots busy)\n", self.pool.busy_slots());
     }
