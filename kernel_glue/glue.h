@@ -24,6 +24,8 @@ int tocpatch_tasks_in_use(unsigned long start, unsigned long end,
 			  const unsigned long *owners, size_t n);
 bool tocpatch_module_get(struct module *mod);
 void tocpatch_module_put(struct module *mod);
+int tocpatch_object_get(const char *name, struct module **modp);
+void tocpatch_pin_self(void);
 void tocpatch_module_text(struct module *mod, unsigned long *start,
 			  unsigned long *end);
 const char *tocpatch_module_name(struct module *mod);

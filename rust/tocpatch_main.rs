@@ -14,10 +14,11 @@
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
 //! `asm_shim` (call classification), `shadow` (per-task shadow frames),
-//! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
-//! state machine), `symbols` (resolution), `markers` (placed markers and
-//! their suspension during CPU hotplug), `nmi` (markers and NMI handlers,
-//! which run with ftrace off), `text_patch` (marker text writes),
+//! `trampoline` (Rust side of the trampolines), `target` (a patched
+//! function as the callback sees it), `patch` (patch objects and state
+//! machine), `symbols` (resolution), `markers` (placed markers and their
+//! suspension during CPU hotplug), `nmi` (markers and NMI handlers, which
+//! run with ftrace off), `text_patch` (marker text writes),
 //! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
 //! `logic` (pure logic, also tested on the host).
 
@@ -34,6 +35,7 @@ mod nmi;
 mod patch;
 mod shadow;
 mod symbols;
+mod target;
 mod text_patch;
 mod trampoline;
 
@@ -145,6 +147,8 @@ impl Drop for Tocpatch {
         unsafe { glue::tocpatch_notifier_unregister() };
         // SAFETY: registered in `init`.
         unsafe { glue::tocpatch_hotplug_unregister() };
+        patch::fini();
+        markers::fini();
         pr_info!("unloaded\n");
     }
 }
