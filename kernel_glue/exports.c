@@ -2,7 +2,7 @@
 /*
  * tocpatch: the exported API (include/tocpatch.h) and module helpers.
  *
- * The API functions are written in Rust (rust/patch.rs); a Rust module
+ * The API functions are written in Rust (rust/patch.rs, rust/shadow_var.rs); a Rust module
  * cannot emit EXPORT_SYMBOL itself, so the exports live here.
  * tocpatch_abi_layout() lets the Rust side check at load time that its
  * view of the API structures matches the C header's.
@@ -13,6 +13,12 @@
 
 EXPORT_SYMBOL_GPL(tocpatch_enable_patch);
 EXPORT_SYMBOL_GPL(tocpatch_disable_patch);
+/* Shadow variables (rust/shadow_var.rs). */
+EXPORT_SYMBOL_GPL(tocpatch_shadow_get);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_alloc);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_get_or_alloc);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_free);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_free_all);
 
 bool tocpatch_module_get(struct module *mod)
 {
