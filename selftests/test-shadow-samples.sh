@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The shadow variable samples (samples/tocpatch_sample_shadow_*.c and
+# rust_shadow_sample.rs) on the leaking module tocpatch_sample_shadow_mod
+# (period_ms=100: a dummy every 0.1 s, cleanup every 0.3 s, expiry 1.2 s):
+#  - fix1 keeps each new dummy's buffer in a shadow variable and frees it
+#    with the dummy; kmemleak finds the leaks of before the fix (a check
+#    that it can see them) and none from tocpatch or the samples after;
+#  - fix2 (alone: no patch stacking yet) counts the checks of each dummy;
+#  - the Rust sample does the same through the safe binding;
+#  - tocpatch unloads with no shadow variable left.
+
+. "$(dirname "$0")/lib.sh"
+
+MOD=tocpatch_sample_shadow_mod
+KM=/sys/kernel/debug/kmemleak
+
+tap_plan 22
+
+# kmemleak_report FILE: scan, write the suspects' reports to FILE.
+kmemleak_report() {
+	echo scan >"$KM" && cat "$KM" >"$1"
+}
+
+# disable_patch NAME: disable through the control file, then rmmod.
+disable_patch() {
+	echo "disable $1" >"$C" && unload_mod "$1"
+}
+
+load_mod tocpatch >/dev/null
+
+# fix1
+log_mark
+out=$(load_mod $MOD period_ms=100)
+tap_check "$MOD loads${out:+ ($out)}" [ -z "$out" ]
+sleep 1.5
+tap_check "$MOD allocates dummies" log_has "$MOD: dummy_alloc: dummy @ "
+out=$(load_mod tocpatch_sample_shadow_fix1 period_ms=100)
+tap_check "fix1 loads${out:+ ($out)}" [ -z "$out" ]
+sleep 6
+tap_check "fix1's dummy_alloc runs" \
+	log_has "tocpatch_sample_shadow_fix1: fix1_dummy_alloc: dummy @ "
+tap_check "fix1 frees the buffer of its own dummies through the destructor" \
+	log_has "tocpatch_sample_shadow_fix1: leak_dtor: dummy @ [0-9a-f]+, prevented leak @ "
+tap_check "fix1 reports the dummies of before the patch as leaked" \
+	log_has "tocpatch_sample_shadow_fix1: fix1_dummy_free: dummy @ [0-9a-f]+ leaked!"
+if [ -e "$KM" ]; then
+	kmemleak_report /tmp/kmemleak.1
+	grep -E 'unreferenced|tocpatch' /tmp/kmemleak.1 | head -n 6 | sed 's/^/# /'
+	tap_check "kmemleak sees the leaks of before the fix (dummy_alloc of $MOD)" \
+		grep -q "dummy_alloc.*\[$MOD\]" /tmp/kmemleak.1
+	echo clear >"$KM"
+	sleep 6
+	kmemleak_report /tmp/kmemleak.2
+	head -n 20 /tmp/kmemleak.2 | sed 's/^/# /'
+	tap_check "kmemleak: no leak involving tocpatch or the samples with fix1 on" \
+		sh -c "! grep -q tocpatch /tmp/kmemleak.2"
+else
+	tap_skip "kmemleak sees the leaks of before the fix" "no $KM"
+	tap_skip "kmemleak: no leak with fix1 on" "no $KM"
+fi
+log_mark
+out=$(unload_mod $MOD)
+tap_check "$MOD unloads with fix1 on${out:+ ($out)}" [ -z "$out" ]
+tap_check "its exit frees the remaining buffers through fix1" \
+	log_has "tocpatch_sample_shadow_fix1: leak_dtor: dummy @ [0-9a-f]+, prevented leak @ "
+out=$(disable_patch tocpatch_sample_shadow_fix1)
+tap_check "fix1 disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
+
+# fix2
+log_mark
+load_mod $MOD period_ms=100 >/dev/null
+out=$(load_mod tocpatch_sample_shadow_fix2)
+tap_check "fix2 loads${out:+ ($out)}" [ -z "$out" ]
+sleep 2.5
+tap_check "fix2 counts the checks of each dummy in a shadow variable" \
+	log_has "tocpatch_sample_shadow_fix2: fix2_dummy_free: dummy @ [0-9a-f]+, check counter = [1-9]"
+out=$(unload_mod $MOD)
+tap_check "$MOD unloads with fix2 on${out:+ ($out)}" [ -z "$out" ]
+out=$(disable_patch tocpatch_sample_shadow_fix2)
+tap_check "fix2 disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
+
+# Rust
+log_mark
+load_mod $MOD period_ms=100 >/dev/null
+out=$(load_mod tocpatch_sample_rust_shadow)
+tap_check "Rust shadow sample loads${out:+ ($out)}" [ -z "$out" ]
+sleep 2.5
+tap_check "Rust sample counts the checks in a ShadowVar<Dummy, AtomicU32>" \
+	log_has "tocpatch_sample_rust_shadow: rust_dummy_free: check counter = [1-9]"
+tap_check "no dummy freed by the original dummy_free while patched" \
+	sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -q '$MOD: dummy_free:'"
+out=$(unload_mod $MOD)
+tap_check "$MOD unloads with the Rust sample on${out:+ ($out)}" [ -z "$out" ]
+out=$(disable_patch tocpatch_sample_rust_shadow)
+tap_check "Rust sample disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
+
+log_mark
+out=$(unload_mod tocpatch)
+tap_check "tocpatch unloads${out:+ ($out)}" [ -z "$out" ]
+tap_check "no shadow variable was left for tocpatch to free" \
+	sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -q 'shadow variable(s) left attached'"
+tap_done
