@@ -18,9 +18,15 @@ KM=/sys/kernel/debug/kmemleak
 
 tap_plan 22
 
-# kmemleak_report FILE: scan, write the suspects' reports to FILE.
+# kmemleak_report FILE: scan, write the suspects' reports to FILE. Several
+# scans: kmemleak reports an object only once a scan has seen it unchanged
+# since an earlier one. Task stacks are not scanned (stale words there
+# hide leaked buffers). kmemleak still misses many of the leaks of the
+# unpatched module here, so the check only needs it to report some.
 kmemleak_report() {
-	echo scan >"$KM" && cat "$KM" >"$1"
+	echo stack=off >"$KM" && echo scan >"$KM" && echo scan >"$KM" &&
+		echo scan >"$KM" && cat "$KM" >"$1"
+	echo stack=on >"$KM"
 }
 
 # disable_patch NAME: disable through the control file, then rmmod.
@@ -34,7 +40,8 @@ load_mod tocpatch >/dev/null
 log_mark
 out=$(load_mod $MOD period_ms=100)
 tap_check "$MOD loads${out:+ ($out)}" [ -z "$out" ]
-sleep 1.5
+# Long enough for kmemleak to report some of the leaks (it misses many).
+sleep 6
 tap_check "$MOD allocates dummies" log_has "$MOD: dummy_alloc: dummy @ "
 out=$(load_mod tocpatch_sample_shadow_fix1 period_ms=100)
 tap_check "fix1 loads${out:+ ($out)}" [ -z "$out" ]
@@ -46,19 +53,24 @@ tap_check "fix1 frees the buffer of its own dummies through the destructor" \
 tap_check "fix1 reports the dummies of before the patch as leaked" \
 	log_has "tocpatch_sample_shadow_fix1: fix1_dummy_free: dummy @ [0-9a-f]+ leaked!"
 if [ -e "$KM" ]; then
-	kmemleak_report /tmp/kmemleak.1
-	grep -E 'unreferenced|tocpatch' /tmp/kmemleak.1 | head -n 6 | sed 's/^/# /'
-	tap_check "kmemleak sees the leaks of before the fix (dummy_alloc of $MOD)" \
-		grep -q "dummy_alloc.*\[$MOD\]" /tmp/kmemleak.1
-	echo clear >"$KM"
-	sleep 6
-	kmemleak_report /tmp/kmemleak.2
-	head -n 20 /tmp/kmemleak.2 | sed 's/^/# /'
-	tap_check "kmemleak: no leak involving tocpatch or the samples with fix1 on" \
-		sh -c "! grep -q tocpatch /tmp/kmemleak.2"
+	kmemleak_report /tmp/kmemleak.txt
+	# Each suspect's first frame in one of our modules: the leaks of the
+	# unpatched dummy_alloc are expected; any other frame of ours is not.
+	awk '/^unreferenced object/ { if (f != "") print f; f = "none" }
+		f == "none" && /\[tocpatch/ { f = $1 " " $2 }
+		END { if (f != "") print f }' /tmp/kmemleak.txt |
+		sort | uniq -c | sed 's/^/# kmemleak: /'
+	pre=$(grep -c "dummy_alloc+.* \[$MOD\]" /tmp/kmemleak.txt)
+	ours=$(awk '/^unreferenced object/ { n++ } /\[tocpatch/ { t[n] = 1 }
+		/^ +dummy_alloc\+.*\['$MOD'\]/ { d[n] = 1 }
+		END { c = 0; for (i in t) if (!(i in d)) c++; print c }' /tmp/kmemleak.txt)
+	tap_check "kmemleak sees the leaks of the unpatched dummy_alloc ($pre)" \
+		[ "$pre" -gt 0 ]
+	tap_check "kmemleak: no other leak involving tocpatch or the samples ($ours)" \
+		[ "$ours" = 0 ]
 else
-	tap_skip "kmemleak sees the leaks of before the fix" "no $KM"
-	tap_skip "kmemleak: no leak with fix1 on" "no $KM"
+	tap_skip "kmemleak sees the leaks of the unpatched dummy_alloc" "no $KM"
+	tap_skip "kmemleak: no other leak involving tocpatch or the samples" "no $KM"
 fi
 log_mark
 out=$(unload_mod $MOD)
