@@ -16,7 +16,7 @@
 MOD=tocpatch_sample_shadow_mod
 KM=/sys/kernel/debug/kmemleak
 
-tap_plan 22
+tap_plan 24
 
 # kmemleak_report FILE: scan, write the suspects' reports to FILE. Several
 # scans: kmemleak reports an object only once a scan has seen it unchanged
@@ -77,6 +77,23 @@ out=$(unload_mod $MOD)
 tap_check "$MOD unloads with fix1 on${out:+ ($out)}" [ -z "$out" ]
 tap_check "its exit frees the remaining buffers through fix1" \
 	log_has "tocpatch_sample_shadow_fix1: leak_dtor: dummy @ [0-9a-f]+, prevented leak @ "
+n_alloc=$(dmesg | grep -c "tocpatch_sample_shadow_fix1: fix1_dummy_alloc: dummy @ ")
+n_freed=$(dmesg | grep -c "tocpatch_sample_shadow_fix1: leak_dtor: dummy @ .*, prevented leak @ ")
+tap_check "every dummy fix1 allocated had its variable destroyed ($n_alloc allocated, $n_freed destroyed)" \
+	[ "$n_alloc" = "$n_freed" ]
+# Every buffer of fix1's dummies has been freed through its variable now:
+# none of them (allocated in fix1's dummy_alloc) may be reported. (The
+# leaks of the unpatched module show no module name any more.)
+if [ -e "$KM" ]; then
+	sleep 6
+	kmemleak_report /tmp/kmemleak.txt
+	diag "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak.txt) suspect(s) in all"
+	grep -B6 '\[tocpatch' /tmp/kmemleak.txt | head -n 24 | sed 's/^/# /'
+	tap_check "kmemleak: no leak involving tocpatch or fix1 after fix1 freed all" \
+		sh -c "! grep -q '\[tocpatch' /tmp/kmemleak.txt"
+else
+	tap_skip "kmemleak: no leak after fix1 freed all" "no $KM"
+fi
 out=$(disable_patch tocpatch_sample_shadow_fix1)
 tap_check "fix1 disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
 
