@@ -5,8 +5,11 @@
 # rust_shadow_sample.rs) on the leaking module tocpatch_sample_shadow_mod
 # (period_ms=100: a dummy every 0.1 s, cleanup every 0.3 s, expiry 1.2 s):
 #  - fix1 keeps each new dummy's buffer in a shadow variable and frees it
-#    with the dummy; kmemleak finds the leaks of before the fix (a check
-#    that it can see them) and none from tocpatch or the samples after;
+#    with the dummy, destroying every variable it attached; kmemleak scans
+#    (with fix1 on, and after the module's exit freed everything through
+#    fix1) report no leak involving tocpatch or the samples other than
+#    those of the unpatched dummy_alloc (kmemleak misses leaks here: see
+#    Documentation/testbed.rst);
 #  - fix2 (alone: no patch stacking yet) counts the checks of each dummy;
 #  - the Rust sample does the same through the safe binding;
 #  - tocpatch unloads with no shadow variable left.
@@ -16,7 +19,7 @@
 MOD=tocpatch_sample_shadow_mod
 KM=/sys/kernel/debug/kmemleak
 
-tap_plan 24
+tap_plan 23
 
 # kmemleak_report FILE: scan, write the suspects' reports to FILE. Several
 # scans: kmemleak reports an object only once a scan has seen it unchanged
@@ -35,12 +38,18 @@ disable_patch() {
 }
 
 load_mod tocpatch >/dev/null
+# Leaks of earlier tests (their modules' addresses may be ours by now) are
+# reported and set aside first.
+if [ -e "$KM" ]; then
+	kmemleak_report /tmp/kmemleak.txt
+	diag "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak.txt) suspect(s) before, set aside"
+	echo clear >"$KM"
+fi
 
 # fix1
 log_mark
 out=$(load_mod $MOD period_ms=100)
 tap_check "$MOD loads${out:+ ($out)}" [ -z "$out" ]
-# Long enough for kmemleak to report some of the leaks (it misses many).
 sleep 6
 tap_check "$MOD allocates dummies" log_has "$MOD: dummy_alloc: dummy @ "
 out=$(load_mod tocpatch_sample_shadow_fix1 period_ms=100)
@@ -60,17 +69,20 @@ if [ -e "$KM" ]; then
 		f == "none" && /\[tocpatch/ { f = $1 " " $2 }
 		END { if (f != "") print f }' /tmp/kmemleak.txt |
 		sort | uniq -c | sed 's/^/# kmemleak: /'
+	# The reports other than the unpatched dummy_alloc's, in full.
+	awk '/^unreferenced object/ { if (r != "" && r !~ /dummy_alloc\+/) printf "%s", r; r = "" }
+		{ r = r $0 "\n" } END { if (r != "" && r !~ /dummy_alloc\+/) printf "%s", r }' \
+		/tmp/kmemleak.txt | head -n 40 | sed 's/^/# /'
 	pre=$(grep -c "dummy_alloc+.* \[$MOD\]" /tmp/kmemleak.txt)
 	ours=$(awk '/^unreferenced object/ { n++ } /\[tocpatch/ { t[n] = 1 }
 		/^ +dummy_alloc\+.*\['$MOD'\]/ { d[n] = 1 }
 		END { c = 0; for (i in t) if (!(i in d)) c++; print c }' /tmp/kmemleak.txt)
-	tap_check "kmemleak sees the leaks of the unpatched dummy_alloc ($pre)" \
-		[ "$pre" -gt 0 ]
-	tap_check "kmemleak: no other leak involving tocpatch or the samples ($ours)" \
+	# Not a test: kmemleak misses these leaks, from none to all of them.
+	diag "kmemleak: $pre leak(s) of the unpatched dummy_alloc reported"
+	tap_check "kmemleak: no leak involving tocpatch or the samples but the unpatched dummy_alloc's ($ours)" \
 		[ "$ours" = 0 ]
 else
-	tap_skip "kmemleak sees the leaks of the unpatched dummy_alloc" "no $KM"
-	tap_skip "kmemleak: no other leak involving tocpatch or the samples" "no $KM"
+	tap_skip "kmemleak: no leak involving tocpatch or the samples" "no $KM"
 fi
 log_mark
 out=$(unload_mod $MOD)
