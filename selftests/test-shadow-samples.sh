@@ -43,6 +43,7 @@ load_mod tocpatch >/dev/null
 if [ -e "$KM" ]; then
 	kmemleak_report /tmp/kmemleak.txt
 	diag "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak.txt) suspect(s) before, set aside"
+	grep -A12 '^unreferenced object' /tmp/kmemleak.txt | head -n 26 | sed 's/^/#   /'
 	echo clear >"$KM"
 fi
 
