@@ -2,7 +2,7 @@
 /*
  * tocpatch: the exported API (include/tocpatch.h) and module helpers.
  *
- * The API functions are written in Rust (rust/patch.rs, rust/shadow_var.rs); a Rust module
+ * The API functions are written in Rust (rust/patch.rs); a Rust module
  * cannot emit EXPORT_SYMBOL itself, so the exports live here.
  * tocpatch_abi_layout() lets the Rust side check at load time that its
  * view of the API structures matches the C header's.
