@@ -46,6 +46,7 @@ const char *tocpatch_nmi_entry_point(unsigned long addr);
 
 bool tocpatch_shvar_lock(unsigned long *flags);
 void tocpatch_shvar_unlock(unsigned long flags);
+bool tocpatch_shvar_in_nmi(void);
 void tocpatch_shvar_rcu_read_lock(void);
 void tocpatch_shvar_rcu_read_unlock(void);
 void *tocpatch_shvar_zalloc(size_t size, gfp_t gfp);

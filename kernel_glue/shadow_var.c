@@ -34,6 +34,11 @@ bool tocpatch_shvar_lock(unsigned long *flags)
 	return true;
 }
 
+bool tocpatch_shvar_in_nmi(void)
+{
+	return in_nmi();
+}
+
 void tocpatch_shvar_unlock(unsigned long flags)
 {
 	spin_unlock_irqrestore(&shvar_lock, flags);

@@ -8,8 +8,9 @@
 //! the object's address (`logic::shadow_var::bucket`):
 //! * readers (`tocpatch_shadow_get`) walk a list under `rcu_read_lock()`
 //!   only, so they work in any context, NMI included;
-//! * writers (alloc, free, free_all, unload) hold one irq-safe spinlock
-//!   (refused in NMI context, where it could deadlock). A new variable is
+//! * writers (alloc, free, free_all, unload) hold one irq-safe spinlock;
+//!   in NMI context, where that lock and the allocator could deadlock,
+//!   alloc and free are refused before touching either. A new variable is
 //!   fully built (constructor included) before a release store publishes
 //!   it at the head of its list; an unlinked variable keeps its `next`, so
 //!   a reader standing on it walks on, and its memory is freed only after
@@ -44,6 +45,7 @@ const IN_NMI: ffi::c_int = 2;
 extern "C" {
     fn tocpatch_shvar_lock(flags: *mut ffi::c_ulong) -> bool;
     fn tocpatch_shvar_unlock(flags: ffi::c_ulong);
+    fn tocpatch_shvar_in_nmi() -> bool;
     fn tocpatch_shvar_rcu_read_lock();
     fn tocpatch_shvar_rcu_read_unlock();
     fn tocpatch_shvar_zalloc(size: usize, gfp: u32) -> *mut ffi::c_void;
@@ -91,7 +93,12 @@ impl Lock {
     fn take() -> Option<Self> {
         let mut flags = 0;
         // SAFETY: `flags` is a valid place for the saved interrupt state.
-        unsafe { tocpatch_shvar_lock(&mut flags) }.then_some(Lock(flags))
+        if unsafe { tocpatch_shvar_lock(&mut flags) } {
+            Some(Lock(flags))
+        } else {
+            // No `Lock` is made (its drop would unlock).
+            None
+        }
     }
 }
 
@@ -200,6 +207,13 @@ fn get_or_alloc(
     let d = tocpatch_shadow_get(obj, id);
     if !d.is_null() {
         return exists(d);
+    }
+    // Neither the allocator nor the lock may be used in NMI context.
+    // SAFETY: reads the preempt count.
+    if unsafe { tocpatch_shvar_in_nmi() } {
+        // SAFETY: prints the pointer hashed (%p); no dereference.
+        unsafe { tocpatch_shvar_report(IN_NMI, obj, id, 0) };
+        return null_mut();
     }
     let Some(bytes) = logic::alloc_size(core::mem::size_of::<Node>(), size) else {
         return null_mut();

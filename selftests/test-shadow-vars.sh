@@ -6,14 +6,15 @@
 # scenario and must log the same sequence (our names and prefix); then
 # what upstream has no test for: a duplicate alloc (NULL, one line, no
 # WARN), a failing constructor, freeing an absent variable, calls with
-# interrupts off and in hard interrupt context, and variables left
-# attached, which tocpatch frees (and counts) when it is unloaded.
+# interrupts off, in hard interrupt context and in a system-reset NMI
+# (get works, alloc and free are refused), and variables left attached,
+# which tocpatch frees (and counts) when it is unloaded.
 
 . "$(dirname "$0")/lib.sh"
 
 M=tocpatch_test_shadow_vars
 
-tap_plan 12
+tap_plan 14
 
 load_mod tocpatch >/dev/null
 log_mark
@@ -101,6 +102,10 @@ tap_check "interrupts off: alloc, get, free" \
 	grep -q "^$M: interrupts off: alloc, get, free ok$" /tmp/shvar.log
 tap_check "hard interrupt context: alloc, get, free" \
 	grep -q "^$M: hard interrupt: alloc, get, free ok$" /tmp/shvar.log
+tap_check "NMI context: get works, alloc and free are refused" \
+	grep -q "^$M: NMI: get ok, alloc and free refused$" /tmp/shvar.log
+tap_check "NMI context: one log line for each refusal" \
+	[ "$(log_since | grep -c 'tocpatch: shadow variable <[0-9a-f]*, 123[9a]>: cannot allocate or free in NMI context$')" = 2 ]
 tap_check "no WARN, BUG or oops" \
 	sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -qE 'WARNING:|BUG:|Oops|Call Trace'"
 sed 's/^/# /' /tmp/shvar.log | tail -n +$(($(wc -l </tmp/shvar.want) + 1))

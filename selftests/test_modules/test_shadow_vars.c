@@ -6,15 +6,20 @@
  * names (PTR<n>, n counted from first sight), so that test-shadow-vars.sh
  * can compare the log with the expected sequence; then cases upstream has
  * no test for: a duplicate alloc, a failing constructor, freeing what is
- * not there, calls with interrupts off and from hard interrupt context.
+ * not there, calls with interrupts off, from hard interrupt context and
+ * from a system-reset NMI (get works, alloc and free are refused).
  * With leave=N it attaches N variables that it never frees, for the
  * unload of tocpatch to free.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/irq_work.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
+#include <asm/hw_irq.h>
 #include <tocpatch.h>
 
 static unsigned int leave;
@@ -44,6 +49,8 @@ static int name_of(const void *p)
 #define ID_DUP 0x1236
 #define ID_LEFT 0x1237
 #define ID_IRQ 0x1238
+#define ID_NMI 0x1239
+#define ID_NMI_NEW 0x123a
 #define NOBJ 3
 
 /* Logging wrappers: one line per call, as upstream's test prints them. */
@@ -214,6 +221,106 @@ static void irq_fn(struct irq_work *w)
 
 static DEFINE_IRQ_WORK(irq_w, irq_fn);
 
+
+/*
+ * NMI context: a system-reset NMI IPI (smp_send_nmi_ipi(), not exported:
+ * found through a disabled kprobe) to the other CPU, parked first in an
+ * IPI handler with interrupts hard-disabled, where a system reset is
+ * always recoverable (see test_nmi.c).
+ */
+static int (*nmi_send)(int cpu, void (*fn)(struct pt_regs *), u64 delay_us);
+static struct parent nmi_obj;
+static int nmi_seen;		/* bit 0 ran in NMI, 1 get, 2 alloc refused */
+static int park_state;		/* 1 parked, 2 released, 3 gone */
+
+static void nmi_fn(struct pt_regs *regs)
+{
+	int seen = 0;
+
+	if (in_nmi())
+		seen |= 1;
+	if (tocpatch_shadow_get(&nmi_obj, ID_NMI))
+		seen |= 2;
+	if (!tocpatch_shadow_alloc(&nmi_obj, ID_NMI_NEW, 8, GFP_ATOMIC, NULL,
+				   NULL))
+		seen |= 4;
+	tocpatch_shadow_free(&nmi_obj, ID_NMI, NULL);
+	WRITE_ONCE(nmi_seen, seen);
+}
+
+static void park(void *info)
+{
+	if (cmpxchg(&park_state, 0, 1) != 0)
+		return;
+	hard_irq_disable();
+	while (READ_ONCE(park_state) == 1)
+		cpu_relax();
+	WRITE_ONCE(park_state, 3);
+}
+
+static call_single_data_t park_csd = CSD_INIT(park, NULL);
+
+static bool wait_state(int v)
+{
+	unsigned long end = jiffies + HZ;
+
+	while (READ_ONCE(park_state) != v)
+		if (time_after(jiffies, end))
+			return false;
+	return true;
+}
+
+static unsigned long func_start(const char *name)
+{
+	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
+	char buf[KSYM_SYMBOL_LEN], *plus;
+	unsigned long addr, off, size;
+
+	if (!register_kprobe(&kp))
+		unregister_kprobe(&kp);
+	addr = (unsigned long)kp.addr;
+	if (!addr || !sprint_symbol(buf, addr))
+		return 0;
+	plus = strrchr(buf, '+');
+	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2)
+		return 0;
+	return addr - off;
+}
+
+static const char *nmi_case(void)
+{
+	bool sent = false;
+	int cpu;
+
+	nmi_send = (void *)func_start("smp_send_nmi_ipi");
+	if (!nmi_send)
+		return "no smp_send_nmi_ipi";
+	if (!tocpatch_shadow_alloc(&nmi_obj, ID_NMI, 8, GFP_KERNEL, NULL, NULL))
+		return "no variable";
+	nmi_seen = -1;
+	preempt_disable();
+	cpu = cpumask_any_but(cpu_online_mask, smp_processor_id());
+	WRITE_ONCE(park_state, 0);
+	if (cpu < nr_cpu_ids && !smp_call_function_single_async(cpu, &park_csd) &&
+	    wait_state(1)) {
+		sent = nmi_send(cpu, nmi_fn, USEC_PER_SEC);
+		WRITE_ONCE(park_state, 2);
+		if (!wait_state(3))
+			sent = false;
+	} else {
+		xchg(&park_state, 2);
+	}
+	preempt_enable();
+	if (!sent || nmi_seen < 0)
+		return "did not run";
+	/* The free in the NMI was refused: the variable is still there. */
+	if (nmi_seen != 7 || !tocpatch_shadow_get(&nmi_obj, ID_NMI) ||
+	    tocpatch_shadow_get(&nmi_obj, ID_NMI_NEW))
+		return "failed";
+	tocpatch_shadow_free(&nmi_obj, ID_NMI, NULL);
+	return "get ok, alloc and free refused";
+}
+
 static struct parent left_objs[16];
 
 static void extra_cases(struct parent *obj)
@@ -256,6 +363,8 @@ static void extra_cases(struct parent *obj)
 	irq_work_sync(&irq_w);
 	pr_info("hard interrupt: %s\n", irq_result == 1 ? "alloc, get, free ok" :
 		irq_result ? "did not run" : "failed");
+
+	pr_info("NMI: %s\n", nmi_case());
 
 	/* Left attached, for tocpatch's unload. */
 	for (i = 0; i < leave && i < ARRAY_SIZE(left_objs); i++)
