@@ -16,6 +16,12 @@
 
 EXPORT_SYMBOL_GPL(tocpatch_enable_patch);
 EXPORT_SYMBOL_GPL(tocpatch_disable_patch);
+/* Shadow variables (rust/shadow_var.rs). */
+EXPORT_SYMBOL_GPL(tocpatch_shadow_get);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_alloc);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_get_or_alloc);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_free);
+EXPORT_SYMBOL_GPL(tocpatch_shadow_free_all);
 
 bool tocpatch_module_get(struct module *mod)
 {

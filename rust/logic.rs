@@ -14,4 +14,5 @@
 
 pub(crate) mod insn;
 pub(crate) mod shadow;
+pub(crate) mod shadow_var;
 pub(crate) mod state;

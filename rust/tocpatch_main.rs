@@ -20,6 +20,7 @@
 //! suspension during CPU hotplug), `nmi` (markers and NMI handlers, which
 //! run with ftrace off), `text_patch` (marker text writes),
 //! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
+//! `shadow_var` (the API's shadow variables),
 //! `logic` (pure logic, also tested on the host).
 
 use kernel::prelude::*;
@@ -34,6 +35,7 @@ mod markers;
 mod nmi;
 mod patch;
 mod shadow;
+mod shadow_var;
 mod symbols;
 mod target;
 mod text_patch;
@@ -142,6 +144,10 @@ impl Drop for Tocpatch {
         let left = patch::count();
         if left != 0 {
             pr_err!("unloading with {} patch(es) registered\n", left);
+        }
+        let vars = shadow_var::free_left();
+        if vars != 0 {
+            pr_info!("freed {} shadow variable(s) left attached\n", vars);
         }
         // SAFETY: registered in `init`.
         unsafe { glue::tocpatch_notifier_unregister() };

@@ -12,4 +12,5 @@ extern crate std;
 
 pub mod insn;
 pub mod shadow;
+pub mod shadow_var;
 pub mod state;
