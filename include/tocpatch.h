@@ -73,4 +73,118 @@ struct tocpatch_patch {
 int tocpatch_enable_patch(struct tocpatch_patch *patch);
 int tocpatch_disable_patch(struct tocpatch_patch *patch);
 
+/*
+ * Shadow variables: data attached to existing kernel objects, keyed by
+ * <object address, id>, with the semantics of livepatch's klp_shadow_*()
+ * (a livepatch module moves by renaming klp_shadow_ to tocpatch_shadow_).
+ * The variables belong to tocpatch, not to the module that allocated them:
+ * they outlive it (a later patch can take them over) until freed, and any
+ * still attached when tocpatch is unloaded are freed then (without their
+ * destructor). See Documentation/api.rst.
+ */
+
+/**
+ * typedef tocpatch_shadow_ctor_t - shadow variable constructor
+ * @obj:	the parent object
+ * @shadow_data:	the new variable's data (zeroed)
+ * @ctor_data:	what the caller passed to the allocation
+ *
+ * Called under tocpatch's shadow lock, with interrupts off: it must not
+ * sleep, nor call the shadow variable API.
+ *
+ * Return: 0, or a negative errno: the allocation then fails (NULL) and the
+ * variable is not attached.
+ */
+typedef int (*tocpatch_shadow_ctor_t)(void *obj, void *shadow_data,
+				      void *ctor_data);
+
+/**
+ * typedef tocpatch_shadow_dtor_t - shadow variable destructor
+ * @obj:	the parent object
+ * @shadow_data:	the variable's data, freed after an RCU grace period
+ *
+ * Called under tocpatch's shadow lock, with interrupts off: it must not
+ * sleep, nor call the shadow variable API.
+ */
+typedef void (*tocpatch_shadow_dtor_t)(void *obj, void *shadow_data);
+
+/**
+ * tocpatch_shadow_get() - find a shadow variable's data
+ * @obj:	the parent object
+ * @id:		the variable's identifier
+ *
+ * Lock-free (RCU); callable from any context, NMI included.
+ *
+ * Return: the data of <@obj, @id>, or NULL if there is none. The data
+ * stays allocated until tocpatch_shadow_free() or tocpatch_shadow_free_all()
+ * frees it and an RCU grace period passes: a caller racing with those must
+ * be in an RCU read-side section.
+ */
+void *tocpatch_shadow_get(void *obj, unsigned long id);
+
+/**
+ * tocpatch_shadow_alloc() - attach a new shadow variable
+ * @obj:	the parent object
+ * @id:		the variable's identifier
+ * @size:	bytes of data (zeroed, 8-byte aligned)
+ * @gfp_flags:	for the allocation (GFP_ATOMIC or GFP_NOWAIT where the
+ *		caller cannot sleep)
+ * @ctor:	constructor (optional), called only if the variable is
+ *		attached, under the lock (see tocpatch_shadow_ctor_t)
+ * @ctor_data:	passed to @ctor
+ *
+ * Not from NMI context (refused there, NULL).
+ *
+ * Return: the new data, or NULL if <@obj, @id> exists already (one kernel
+ * log line, no WARN), the allocation failed, or @ctor failed (one line).
+ */
+void *tocpatch_shadow_alloc(void *obj, unsigned long id, size_t size,
+			    gfp_t gfp_flags, tocpatch_shadow_ctor_t ctor,
+			    void *ctor_data);
+
+/**
+ * tocpatch_shadow_get_or_alloc() - find or attach a shadow variable
+ * @obj:	the parent object
+ * @id:		the variable's identifier
+ * @size:	bytes of data, if it is allocated
+ * @gfp_flags:	for the allocation
+ * @ctor:	constructor (optional), called only if a new variable is
+ *		attached
+ * @ctor_data:	passed to @ctor
+ *
+ * There is never more than one <@obj, @id>: when two callers race, one
+ * allocates and both get its data. Not from NMI context (NULL, unless the
+ * variable exists).
+ *
+ * Return: the existing or new data, or NULL if the allocation or @ctor
+ * failed.
+ */
+void *tocpatch_shadow_get_or_alloc(void *obj, unsigned long id, size_t size,
+				   gfp_t gfp_flags,
+				   tocpatch_shadow_ctor_t ctor,
+				   void *ctor_data);
+
+/**
+ * tocpatch_shadow_free() - detach and free a shadow variable
+ * @obj:	the parent object
+ * @id:		the variable's identifier
+ * @dtor:	destructor (optional), called with the data before it is
+ *		freed, under the lock
+ *
+ * The memory is freed after an RCU grace period. Nothing happens if
+ * <@obj, @id> does not exist. Not from NMI context (refused with one log
+ * line).
+ */
+void tocpatch_shadow_free(void *obj, unsigned long id,
+			  tocpatch_shadow_dtor_t dtor);
+
+/**
+ * tocpatch_shadow_free_all() - detach and free every <*, @id> variable
+ * @id:		the variables' identifier
+ * @dtor:	destructor (optional), called for each, under the lock
+ *
+ * As tocpatch_shadow_free(), for every object.
+ */
+void tocpatch_shadow_free_all(unsigned long id, tocpatch_shadow_dtor_t dtor);
+
 #endif /* _TOCPATCH_H */

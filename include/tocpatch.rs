@@ -24,10 +24,13 @@
 //! function they replace. Keep the returned [`Patch`] in the module's state:
 //! tocpatch reads the descriptions while the patch is enabled, and holds a
 //! reference on the module until it is released (see the C header).
+//!
+//! Shadow variables ([`ShadowVar`]) attach typed data to existing kernel
+//! objects (`tocpatch_shadow_*()` of the C header).
 
 #![allow(dead_code)]
 
-use kernel::{error::to_result, ffi, prelude::*, str::CStr, ThisModule};
+use kernel::{error::to_result, ffi, prelude::*, str::CStr, sync::rcu::Guard, ThisModule};
 
 /// `struct tocpatch_func`: one function to replace.
 #[repr(C)]
@@ -132,5 +135,255 @@ impl Patch {
         // as the returned `Patch` (kept by the module) and the module live.
         to_result(unsafe { tocpatch_enable_patch(p.cast_mut()) })?;
         Ok(Self { _raw: raw })
+    }
+}
+
+/// Allocation flags of a shadow variable (`gfp_t`): the ones that make
+/// sense for it.
+#[derive(Clone, Copy)]
+pub(crate) struct Gfp(u32);
+
+impl Gfp {
+    /// `GFP_KERNEL`: may sleep.
+    pub(crate) const KERNEL: Self = Self(kernel::bindings::GFP_KERNEL);
+    /// `GFP_ATOMIC`: does not sleep, may use reserves.
+    pub(crate) const ATOMIC: Self = Self(kernel::bindings::GFP_ATOMIC);
+    /// `GFP_NOWAIT`: does not sleep.
+    pub(crate) const NOWAIT: Self = Self(kernel::bindings::GFP_NOWAIT);
+}
+
+type ShadowCtor = unsafe extern "C" fn(
+    obj: *mut ffi::c_void,
+    shadow_data: *mut ffi::c_void,
+    ctor_data: *mut ffi::c_void,
+) -> ffi::c_int;
+type ShadowDtor = unsafe extern "C" fn(obj: *mut ffi::c_void, shadow_data: *mut ffi::c_void);
+
+extern "C" {
+    fn tocpatch_shadow_get(obj: *mut ffi::c_void, id: ffi::c_ulong) -> *mut ffi::c_void;
+    fn tocpatch_shadow_alloc(
+        obj: *mut ffi::c_void,
+        id: ffi::c_ulong,
+        size: usize,
+        gfp: u32,
+        ctor: Option<ShadowCtor>,
+        ctor_data: *mut ffi::c_void,
+    ) -> *mut ffi::c_void;
+    fn tocpatch_shadow_get_or_alloc(
+        obj: *mut ffi::c_void,
+        id: ffi::c_ulong,
+        size: usize,
+        gfp: u32,
+        ctor: Option<ShadowCtor>,
+        ctor_data: *mut ffi::c_void,
+    ) -> *mut ffi::c_void;
+    fn tocpatch_shadow_free(obj: *mut ffi::c_void, id: ffi::c_ulong, dtor: Option<ShadowDtor>);
+    fn tocpatch_shadow_free_all(id: ffi::c_ulong, dtor: Option<ShadowDtor>);
+}
+
+/// A shadow variable: a `T` attached to objects of type `O` (by address)
+/// under the identifier `id`, the typed form of `tocpatch_shadow_*()`.
+///
+/// What the types guarantee:
+/// * a reference from [`get`](Self::get), [`alloc`](Self::alloc) or
+///   [`get_or_alloc`](Self::get_or_alloc) borrows the caller's RCU read-side
+///   [`Guard`](kernel::sync::rcu::Guard): it cannot outlive the section,
+///   and tocpatch frees a variable's memory only an RCU grace period after
+///   detaching it, so the reference never dangles;
+/// * the data is shared (`&T`) with every other context that finds it,
+///   hence `T: Send + Sync` (atomics, locks) and no `&mut T`;
+/// * the safe [`free`](Self::free) and [`free_all`](Self::free_all) only
+///   exist in effect for a `T` without drop glue (a `T` that needs drop
+///   fails to compile there): its memory stays valid for readers until the
+///   grace period, and nothing else is undone. Dropping a `T` that owns
+///   something (a `KBox`, say) while another CPU may still hold a
+///   reference would free what that CPU reads, so
+///   [`free_drop`](Self::free_drop) and [`free_all_drop`](Self::free_all_drop)
+///   are unsafe.
+///
+/// What remains the user's promise ([`new`](Self::new) is unsafe): every
+/// variable with this `id`, whoever attaches it (C or Rust, this module or
+/// another), holds a `T`. As upstream, a variable is found by the object's
+/// address only: one left attached to a freed object is found again by the
+/// next object at that address (free it when the object goes).
+pub(crate) struct ShadowVar<O, T> {
+    id: ffi::c_ulong,
+    _types: ShadowTypes<O, T>,
+}
+
+/// Names `O` and `T` without owning either (a `ShadowVar` is a key, `Send`
+/// and `Sync` whatever they are).
+type ShadowTypes<O, T> = core::marker::PhantomData<(fn(*const O), fn() -> T)>;
+
+impl<O, T: Send + Sync> ShadowVar<O, T> {
+    /// The shadow variable `id`.
+    ///
+    /// # Safety
+    ///
+    /// Every variable with identifier `id` holds a valid `T`, whoever
+    /// attaches or frees it.
+    pub(crate) const unsafe fn new(id: ffi::c_ulong) -> Self {
+        // tocpatch aligns shadow data to 8 bytes.
+        const { assert!(core::mem::align_of::<T>() <= 8) };
+        Self {
+            id,
+            _types: core::marker::PhantomData,
+        }
+    }
+
+    fn key(obj: *const O) -> *mut ffi::c_void {
+        obj.cast_mut().cast()
+    }
+
+    /// Moves the value from `ctor_data` (an `Option<T>`) into the data.
+    ///
+    /// # Safety
+    ///
+    /// `ctor_data` is an `Option<T>` not otherwise in use; `shadow_data`
+    /// has room for a `T`.
+    unsafe extern "C" fn ctor(
+        _obj: *mut ffi::c_void,
+        shadow_data: *mut ffi::c_void,
+        ctor_data: *mut ffi::c_void,
+    ) -> ffi::c_int {
+        // SAFETY: `alloc_with` passes its `Option<T>`, which it owns and
+        // does not touch during the call.
+        let slot = unsafe { &mut *ctor_data.cast::<Option<T>>() };
+        match slot.take() {
+            Some(v) => {
+                // SAFETY: tocpatch gives `size_of::<T>()` bytes, 8-byte
+                // aligned (and `new` checks `T` needs no more), not yet
+                // visible to anyone.
+                unsafe { shadow_data.cast::<T>().write(v) };
+                0
+            }
+            None => EINVAL.to_errno(),
+        }
+    }
+
+    /// Drops the `T` in a variable being freed.
+    ///
+    /// # Safety
+    ///
+    /// `shadow_data` holds a `T` that no one uses any more.
+    unsafe extern "C" fn dtor(_obj: *mut ffi::c_void, shadow_data: *mut ffi::c_void) {
+        // SAFETY: the variable holds a `T` (`new`'s contract), detached,
+        // and the callers of `free_drop`/`free_all_drop` promised that no
+        // one uses it any more.
+        unsafe { core::ptr::drop_in_place(shadow_data.cast::<T>()) };
+    }
+
+    /// The data attached to `obj`, if any.
+    pub(crate) fn get<'g>(&self, obj: *const O, _rcu: &'g Guard) -> Option<&'g T> {
+        // SAFETY: looks the address up; no dereference of `obj`.
+        let p = unsafe { tocpatch_shadow_get(Self::key(obj), self.id) };
+        // SAFETY: a non-null result is a live `T` (`new`'s contract), freed
+        // no earlier than a grace period after it is detached, and the
+        // caller's read-side section (`_rcu`) outlives the reference.
+        unsafe { p.cast::<T>().as_ref() }
+    }
+
+    fn alloc_with(&self, obj: *const O, value: T, gfp: Gfp, or_get: bool) -> Result<*mut T> {
+        let mut slot = Some(value);
+        let f = if or_get {
+            tocpatch_shadow_get_or_alloc
+        } else {
+            tocpatch_shadow_alloc
+        };
+        let slot_ptr: *mut Option<T> = &mut slot;
+        // SAFETY: `ctor` moves the value out of `slot`, which lives across
+        // the call; the size is `T`'s.
+        let p = unsafe {
+            f(
+                Self::key(obj),
+                self.id,
+                core::mem::size_of::<T>(),
+                gfp.0,
+                Some(Self::ctor),
+                slot_ptr.cast(),
+            )
+        };
+        if !p.is_null() {
+            return Ok(p.cast());
+        }
+        // Not attached: `slot` still has the value (dropped here).
+        // SAFETY: as in `get`; only the null test is used.
+        let exists = !unsafe { tocpatch_shadow_get(Self::key(obj), self.id) }.is_null();
+        Err(if exists { EEXIST } else { ENOMEM })
+    }
+
+    /// Attaches `value` to `obj`: `EEXIST` if `obj` has one already (and
+    /// tocpatch logs that), `ENOMEM` if the allocation failed; `value` is
+    /// dropped then.
+    pub(crate) fn alloc<'g>(
+        &self,
+        obj: *const O,
+        value: T,
+        gfp: Gfp,
+        _rcu: &'g Guard,
+    ) -> Result<&'g T> {
+        let p = self.alloc_with(obj, value, gfp, false)?;
+        // SAFETY: as in `get`.
+        Ok(unsafe { &*p })
+    }
+
+    /// The data attached to `obj`, attaching `value` first if there is
+    /// none (else `value` is dropped). `ENOMEM` if the allocation failed.
+    pub(crate) fn get_or_alloc<'g>(
+        &self,
+        obj: *const O,
+        value: T,
+        gfp: Gfp,
+        _rcu: &'g Guard,
+    ) -> Result<&'g T> {
+        let p = self.alloc_with(obj, value, gfp, true)?;
+        // SAFETY: as in `get`.
+        Ok(unsafe { &*p })
+    }
+
+    /// Detaches and frees `obj`'s variable (after a grace period), for a
+    /// `T` without drop glue (else this does not compile: see
+    /// [`free_drop`](Self::free_drop)).
+    pub(crate) fn free(&self, obj: *const O) {
+        const { assert!(!core::mem::needs_drop::<T>(), "T needs drop: use free_drop") };
+        // SAFETY: no destructor; the memory outlives readers (grace period).
+        unsafe { tocpatch_shadow_free(Self::key(obj), self.id, None) };
+    }
+
+    /// Detaches and frees every variable of this id, for a `T` without
+    /// drop glue.
+    pub(crate) fn free_all(&self) {
+        const {
+            assert!(
+                !core::mem::needs_drop::<T>(),
+                "T needs drop: use free_all_drop"
+            )
+        };
+        // SAFETY: as in `free`.
+        unsafe { tocpatch_shadow_free_all(self.id, None) };
+    }
+
+    /// Detaches `obj`'s variable, drops its `T` (under tocpatch's lock,
+    /// interrupts off: the drop must not sleep) and frees it.
+    ///
+    /// # Safety
+    ///
+    /// No reference to this variable's data (from this or another context)
+    /// is used after the call, e.g. because `obj` itself is being freed
+    /// and only its owner could reach it.
+    pub(crate) unsafe fn free_drop(&self, obj: *const O) {
+        // SAFETY: the caller promises no later use of the `T` dropped.
+        unsafe { tocpatch_shadow_free(Self::key(obj), self.id, Some(Self::dtor)) };
+    }
+
+    /// Drops and frees every variable of this id, as
+    /// [`free_drop`](Self::free_drop).
+    ///
+    /// # Safety
+    ///
+    /// No reference to any of these variables is used after the call.
+    pub(crate) unsafe fn free_all_drop(&self) {
+        // SAFETY: as above.
+        unsafe { tocpatch_shadow_free_all(self.id, Some(Self::dtor)) };
     }
 }

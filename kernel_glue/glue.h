@@ -25,6 +25,8 @@ int tocpatch_tasks_in_use(unsigned long start, unsigned long end,
 			  const unsigned long *owners, size_t n);
 bool tocpatch_module_get(struct module *mod);
 void tocpatch_module_put(struct module *mod);
+int tocpatch_object_get(const char *name, struct module **modp);
+void tocpatch_pin_self(void);
 void tocpatch_module_text(struct module *mod, unsigned long *start,
 			  unsigned long *end);
 const char *tocpatch_module_name(struct module *mod);
@@ -44,6 +46,20 @@ int tocpatch_nmi_register(void);
 void tocpatch_nmi_unregister(void);
 void tocpatch_nmi_markers(unsigned int n);
 const char *tocpatch_nmi_entry_point(unsigned long addr);
+
+bool tocpatch_shvar_lock(unsigned long *flags);
+void tocpatch_shvar_unlock(unsigned long flags);
+bool tocpatch_shvar_in_nmi(void);
+void tocpatch_shvar_rcu_read_lock(void);
+void tocpatch_shvar_rcu_read_unlock(void);
+void *tocpatch_shvar_zalloc(size_t size, gfp_t gfp);
+void tocpatch_shvar_kfree(void *p);
+void tocpatch_shvar_kfree_rcu(void *node, void *head);
+/* What tocpatch_shvar_report() reports (rust/shadow_var.rs has the same). */
+#define TOCPATCH_SHVAR_DUPLICATE	0
+#define TOCPATCH_SHVAR_CTOR_FAILED	1
+#define TOCPATCH_SHVAR_IN_NMI		2
+void tocpatch_shvar_report(int what, void *obj, unsigned long id, int err);
 
 /*
  * The sysfs files (kernel_glue/sysfs.c); the values each asks

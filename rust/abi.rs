@@ -4,7 +4,9 @@
 //! them. The C header is the reference: [`check_layout`] compares these
 //! definitions with the sizes and offsets the C compiler computed
 //! (`tocpatch_abi_layout()` in `kernel_glue/exports.c`) when the module
-//! loads, so a mismatch stops the load instead of misreading a patch.
+//! loads, so a mismatch stops the load instead of misreading a patch. The
+//! same check covers the one stack-frame offset the Rust side uses, the
+//! TOC save slot ([`crate::target::TOC_SAVE_SLOT`]).
 
 use core::mem::{offset_of, size_of};
 use kernel::{ffi, prelude::*};
@@ -35,7 +37,7 @@ pub(crate) struct TocpatchPatch {
 
 /// Checks the structures above against the C header's layout.
 pub(crate) fn check_layout() -> Result {
-    let ours: [usize; 10] = [
+    let ours: [usize; 11] = [
         size_of::<TocpatchFunc>(),
         offset_of!(TocpatchFunc, old_name),
         offset_of!(TocpatchFunc, new_func),
@@ -46,9 +48,10 @@ pub(crate) fn check_layout() -> Result {
         size_of::<TocpatchPatch>(),
         offset_of!(TocpatchPatch, module),
         offset_of!(TocpatchPatch, objs),
+        crate::target::TOC_SAVE_SLOT,
     ];
-    let mut c = [0 as ffi::c_ulong; 10];
-    // SAFETY: `c` has room for the 10 values asked for.
+    let mut c = [0 as ffi::c_ulong; 11];
+    // SAFETY: `c` has room for the 11 values asked for.
     unsafe { glue::tocpatch_abi_layout(c.as_mut_ptr(), c.len() as ffi::c_uint) };
     for (i, (a, b)) in ours.iter().zip(c.iter()).enumerate() {
         if *a as ffi::c_ulong != *b {

@@ -20,75 +20,113 @@
 //! takes ftrace's recursion guard itself and, on recursion, repairs the TOC
 //! but redirects nothing.
 
-use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, types::Opaque};
+use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
 
 use crate::asm_shim;
 use crate::glue;
 use crate::logic::insn::{reloads_toc, CallKind};
 use crate::logic::shadow::Frame;
-use crate::patch::Target;
 use crate::shadow;
+use crate::target::{Target, TOC_SAVE_SLOT};
 use crate::trampoline;
 
-/// An `ftrace_ops` owned by a [`Target`].
+/// The registration of a [`Target`]'s `ftrace_ops`: while a `Hook` exists,
+/// ftrace calls [`tocpatch_ftrace_handler`] for the target's function;
+/// dropping it unregisters the ops, and ftrace has then finished every
+/// callback (our ops are not core kernel data, so ftrace treats them as
+/// dynamic and waits for callbacks in flight). The hook holds a reference
+/// on the target, so the target, ops included, outlives the registration;
+/// and at most one hook exists per target.
 pub(crate) struct Hook {
-    ops: Opaque<bindings::ftrace_ops>,
+    target: Arc<Target>,
 }
 
 impl Hook {
-    pub(crate) fn new() -> Self {
-        Self {
-            ops: Opaque::zeroed(),
+    /// Registers `target`'s ops on its function. Logs one line naming the
+    /// function if ftrace refuses.
+    pub(crate) fn register(target: &Arc<Target>) -> Result<Self> {
+        if target.hooked.cmpxchg(false, true, Relaxed).is_err() {
+            return Err(EBUSY);
         }
-    }
-
-    /// Registers the hook on the function at `ip` for `target`.
-    ///
-    /// # Safety
-    ///
-    /// `self` and `target` must stay at their addresses until
-    /// [`Hook::unregister`] returned; `self` must not be registered.
-    pub(crate) unsafe fn register(&self, ip: u64, target: *const Target) -> Result {
-        let ops = self.ops.get();
-        // SAFETY: `ops` is ours and not registered, so we may write it.
+        let ip = target.global_entry;
+        let ops = target.ops.get();
+        // SAFETY: `ops` is not registered (`hooked` was false and we set
+        // it), so nothing else reads or writes it.
         unsafe {
             (*ops).func = Some(tocpatch_ftrace_handler);
             (*ops).flags = bindings::FTRACE_OPS_FL_IPMODIFY as ffi::c_ulong;
-            (*ops).private = target.cast_mut().cast();
+            (*ops).private = Arc::as_ptr(target).cast_mut().cast();
         }
         // SAFETY: `ops` is a valid, unregistered ftrace_ops.
         let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 0) };
         if r != 0 {
-            pr_err!("ftrace_set_filter_ip({:#x}) failed: {}\n", ip, r);
-            // SAFETY: as above; frees whatever the filter call allocated.
-            unsafe { bindings::ftrace_free_filter(ops) };
+            let why = if r == EINVAL.to_errno() {
+                " (not an ftrace location: notrace?)"
+            } else {
+                ""
+            };
+            pr_err!(
+                "{}: ftrace cannot hook it{}: ftrace_set_filter_ip: {}\n",
+                target.name(),
+                why,
+                r
+            );
+            // SAFETY: not registered; frees whatever the filter call
+            // allocated.
+            unsafe { Self::reset(target) };
             return Err(Error::from_errno(r));
         }
-        // SAFETY: `ops` is valid and filtered; the caller keeps it in place.
+        // SAFETY: `ops` is valid and filtered; `target` (an Arc, which
+        // never moves its contents) stays allocated while the hook keeps
+        // its reference.
         let r = unsafe { bindings::register_ftrace_function(ops) };
         if r != 0 {
-            pr_err!("register_ftrace_function({:#x}) failed: {}\n", ip, r);
-            // SAFETY: not registered, so the filter can go.
-            unsafe { bindings::ftrace_free_filter(ops) };
+            pr_err!(
+                "{}: register_ftrace_function failed: {} (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)\n",
+                target.name(),
+                r
+            );
+            // SAFETY: not registered.
+            unsafe { Self::reset(target) };
             return Err(Error::from_errno(r));
         }
-        Ok(())
+        Ok(Hook {
+            target: target.clone(),
+        })
     }
 
-    /// Unregisters the hook; when this returns the callback no longer runs.
+    /// Frees the ops' filter, clears the ops and lets another hook
+    /// register them.
     ///
     /// # Safety
     ///
-    /// The hook must be registered.
-    pub(crate) unsafe fn unregister(&self) {
-        let ops = self.ops.get();
-        // SAFETY: registered by `register`.
+    /// The ops must not be registered.
+    unsafe fn reset(target: &Target) {
+        let ops = target.ops.get();
+        // SAFETY: not registered (our contract), so the filter can go and
+        // the ops be rewritten.
+        unsafe {
+            bindings::ftrace_free_filter(ops);
+            core::ptr::write_bytes(ops, 0, 1);
+        }
+        target.hooked.store(false, Relaxed);
+    }
+}
+
+impl Drop for Hook {
+    fn drop(&mut self) {
+        let ops = self.target.ops.get();
+        // SAFETY: registered by `register`, and only this hook unregisters.
         let r = unsafe { bindings::unregister_ftrace_function(ops) };
         if r != 0 {
-            pr_err!("unregister_ftrace_function failed: {}\n", r);
+            pr_err!(
+                "{}: unregister_ftrace_function failed: {}\n",
+                self.target.name(),
+                r
+            );
         }
         // SAFETY: no longer registered.
-        unsafe { bindings::ftrace_free_filter(ops) };
+        unsafe { Self::reset(&self.target) };
     }
 }
 
@@ -99,8 +137,9 @@ impl Hook {
 ///
 /// # Safety
 ///
-/// Only ftrace calls this, for an ops registered by [`Hook::register`],
-/// with the `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`)
+/// Only ftrace calls this, for an ops registered by [`Hook::register`]
+/// (whose hook keeps the target alive until ftrace is done with it), with
+/// the `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`)
 /// frame as `fregs`.
 unsafe extern "C" fn tocpatch_ftrace_handler(
     ip: ffi::c_ulong,
@@ -108,8 +147,8 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: `private` was set to the owning target at registration and
-    // the target outlives the registration.
+    // SAFETY: `private` was set to the owning target at registration, and
+    // the hook's reference keeps it alive while the ops are registered.
     let t = unsafe { &*(*op).private.cast::<Target>() };
     // On powerpc, ftrace_regs is the pt_regs of the ftrace caller's frame
     // (struct __arch_ftrace_regs); with WITH_ARGS only some of it is filled
@@ -118,6 +157,10 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     // SAFETY: `regs` is that frame's pt_regs, as the shim requires. First,
     // before anything can fail: the TOC must be repaired whatever happens.
     let (kind, toc) = unsafe { asm_shim::classify_call(regs, t.delta) };
+    if !t.active.load(Relaxed) {
+        // Not (or no longer) enabled: the original runs, r2 repaired.
+        return;
+    }
     let c = &t.counters;
     c.calls.add(1, Relaxed);
     // SAFETY: plain call of ftrace's recursion guard; it disables
@@ -174,8 +217,8 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
     let caller_slot = || {
         let caller_sp = r.gpr[1] as u64;
         // SAFETY: the caller's stack frame header (32 bytes at r1) is always
-        // present under the ELFv2 ABI; 24(r1) is its TOC save slot.
-        unsafe { core::ptr::read_volatile((caller_sp + 24) as *const u64) }
+        // present under the ELFv2 ABI, with its TOC save slot.
+        unsafe { core::ptr::read_volatile((caller_sp + TOC_SAVE_SLOT as u64) as *const u64) }
     };
     let frame = match kind {
         CallKind::Global => {

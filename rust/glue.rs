@@ -40,6 +40,11 @@ extern "C" {
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_module_get(module: ModulePtr) -> bool;
     pub(crate) fn tocpatch_module_put(module: ModulePtr);
+    pub(crate) fn tocpatch_object_get(
+        name: *const ffi::c_char,
+        module: *mut ModulePtr,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_pin_self();
     pub(crate) fn tocpatch_module_text(
         module: ModulePtr,
         start: *mut ffi::c_ulong,

@@ -14,5 +14,6 @@
 
 pub(crate) mod insn;
 pub(crate) mod shadow;
+pub(crate) mod shadow_var;
 pub(crate) mod state;
 pub(crate) mod sysfs;

@@ -85,19 +85,50 @@ pub(crate) fn place(global_entry: u64, marker: &Marker) -> Result {
     Ok(())
 }
 
+/// Attempts at a marker text write that fails for lack of memory (the
+/// writable alias of the page is a `vmap()`).
+const WRITE_TRIES: usize = 3;
+
 /// Takes out the marker of the function at `global_entry`, restoring its
-/// prologue byte for byte, and forgets it.
+/// prologue byte for byte, and forgets it. If the word no longer holds the
+/// marker (someone else changed it: a kprobe on it, for instance), it is
+/// left alone, the marker stays recorded and `EBUSY` is returned: the
+/// caller must keep the function's hook, which repairs what the marker
+/// does, and try again later.
 pub(crate) fn remove(global_entry: u64) -> Result {
     let mut m = MARKERS.lock();
     let Some(i) = m.recs.iter().position(|r| r.global_entry == global_entry) else {
         return Ok(());
     };
-    let rec = m.recs.remove(i).map_err(|_| EINVAL)?;
     if m.suspended == 0 {
-        text_patch::restore(rec.global_entry, &rec.marker)?;
+        let rec = &m.recs[i];
+        let mut r = Err(ENOMEM);
+        for _ in 0..WRITE_TRIES {
+            r = text_patch::restore(rec.global_entry, &rec.marker);
+            if r != Err(ENOMEM) {
+                break;
+            }
+        }
+        r?;
+    }
+    m.recs.remove(i).map_err(|_| EINVAL)?;
+    if m.suspended == 0 {
         nmi::markers_in_text(m.recs.len());
     }
     Ok(())
+}
+
+/// Forgets the marker of the function at `global_entry` without touching
+/// its text (its module is going away, text and all).
+pub(crate) fn forget(global_entry: u64) {
+    let mut m = MARKERS.lock();
+    m.recs.retain(|r| r.global_entry != global_entry);
+}
+
+/// Frees the marker list's buffer (module unload: a static is never
+/// dropped).
+pub(crate) fn fini() {
+    drop(core::mem::take(&mut MARKERS.lock().recs));
 }
 
 /// Whether markers are out for a hotplug operation now, and how often they

@@ -4,103 +4,60 @@
 //! of `include/tocpatch.h`.
 //!
 //! Locking: `REGISTRY` (a mutex) protects the list of patches and every
-//! patch's state; enable, disable and the status file take it, and all of
-//! them may sleep. The ftrace callback and the return trampoline never take
-//! it: they only read a [`Target`]'s immutable fields and update its
-//! atomic counters. A target is freed only after its hook is unregistered
-//! and no live task holds a shadow frame of it (`disable_at`).
+//! patch's state, and each function's registry-side state ([`Func`]: its
+//! hook, marker state, module gone); enable, disable, the status file and
+//! the module notifier take it, and all of them may sleep. A disable
+//! waiting for the patch code to fall out of use does so without it (the
+//! patch is `releasing` meanwhile, which nothing else changes). The ftrace
+//! callback and the return trampoline never take it: they only read a
+//! [`Target`] (immutable after creation, plus atomics; shared through an
+//! `Arc`). A target is freed only after its hook is dropped (unregistered)
+//! and no live task holds a shadow frame of it (the release wait).
+//!
+//! Enable never lets a call into the patch module before it can no longer
+//! fail: hooks are registered and markers placed with the targets
+//! inactive (the callback only repairs r2), every allocation is made
+//! before that, and only then are the targets activated. So a failure
+//! undoes markers and hooks and nothing else: no task ran a replacement.
 
 use kernel::{
     bindings, ffi,
     prelude::*,
     str::{CStr, CStrExt, CString},
-    sync::atomic::{Atomic, Relaxed},
+    sync::atomic::Relaxed,
+    sync::Arc,
 };
 
 use crate::abi::{TocpatchFunc, TocpatchObject, TocpatchPatch};
 use crate::ftrace_hook::Hook;
 use crate::glue;
-use crate::logic::insn::Marker;
 use crate::logic::state::{transition, Event, Next, PatchState};
 use crate::markers;
-use crate::shadow::PushError;
 use crate::symbols;
+use crate::target::{Target, TargetInfo};
 
-/// Per-function counters (the status file shows them).
-pub(crate) struct Counters {
-    /// Calls that reached the hook.
-    pub(crate) calls: Atomic<u64>,
-    /// Of those, through the local entry (even TOC).
-    pub(crate) local: Atomic<u64>,
-    /// Through the marked global entry (odd TOC).
-    pub(crate) global: Atomic<u64>,
-    /// Calls not redirected (the original function ran): no room for a
-    /// shadow frame, or the callback recursed.
-    pub(crate) fallback: Atomic<u64>,
-    /// Frames of this function on shadow stacks now (for the status only:
-    /// frames of tasks that exited inside a replacement stay counted).
-    pub(crate) depth: Atomic<i64>,
-    /// Deepest shadow stack seen at a push for this function.
-    pub(crate) peak: Atomic<u64>,
-    /// The shadow-stack fallback and the recursion have been reported.
-    fallback_reported: Atomic<bool>,
-    recursion_reported: Atomic<bool>,
-    /// When the markers were taken out for a disable (ns, monotonic fast
-    /// clock), 0 while they are in: for the late-call check of `unhook`
-    /// (Documentation/testbed.rst, "The stale prologue").
-    pub(crate) markers_out_ns: Atomic<u64>,
-    /// Global (odd) calls that reached the hook after that, and the latest
-    /// of them (ns after the markers were out).
-    pub(crate) late_global: Atomic<u64>,
-    pub(crate) late_max_ns: Atomic<u64>,
-}
-
-/// One patched function.
-pub(crate) struct Target {
-    hook: Hook,
-    name: CString,
-    /// The module the function is in, `None` for vmlinux.
-    object: Option<CString>,
+/// One function of a patch, as the registry keeps it.
+struct Func {
+    /// What the callback sees.
+    t: Arc<Target>,
+    /// The registered ftrace ops, `None` once unhooked.
+    hook: Option<Hook>,
+    /// The marker is in the text.
+    marker_placed: bool,
+    /// The marker could not be taken out: its word was changed by someone
+    /// else. The hook stays (it repairs r2 behind the marker).
+    marker_stuck: bool,
     /// The object went away (module unloaded): hook and marker are gone.
     gone: bool,
-    /// The replacement tail-calls out of its module through a TOC-saving
-    /// stub (symbols::tail_calls_out): global calls need a shadow frame too.
-    pub(crate) tail_out: bool,
-    /// Replacement's global entry.
-    pub(crate) new_func: u64,
-    global_entry: u64,
-    marker: Option<Marker>,
-    marker_placed: bool,
-    hooked: bool,
-    /// Marker delta, 0 without a marker.
-    pub(crate) delta: i64,
-    pub(crate) counters: Counters,
 }
 
-impl Target {
-    /// Reports, once per function, that local calls are falling back.
-    pub(crate) fn report_fallback(&self, e: PushError) {
-        if !self.counters.fallback_reported.xchg(true, Relaxed) {
-            pr_warn!(
-                "{}: {}: running the original function\n",
-                self.name.to_str().unwrap_or("?"),
-                match e {
-                    PushError::NoRoom => "no room for a shadow frame (task stack nearly exhausted)",
-                    PushError::NoStack => "task has no stack for a shadow frame",
-                }
-            );
-        }
-    }
-
-    /// Reports, once per function, that the callback recursed into it.
-    pub(crate) fn report_recursion(&self) {
-        if !self.counters.recursion_reported.xchg(true, Relaxed) {
-            pr_warn!(
-                "{}: called from within tocpatch's own ftrace callback: running the original function\n",
-                self.name.to_str().unwrap_or("?")
-            );
-        }
-    }
+/// Why a patch is pinned.
+#[derive(Clone, Copy)]
+enum Why {
+    /// Its code was still in use when the release wait ended.
+    InUse,
+    /// The marker of this function (index) cannot be restored.
+    Marker(usize),
 }
 
 struct Patch {
@@ -109,7 +66,8 @@ struct Patch {
     name: CString,
     text: (u64, u64),
     state: PatchState,
-    targets: KVec<KBox<Target>>,
+    why: Why,
+    funcs: KVec<Func>,
     /// Its sysfs directory, removed (deferred) when the patch is dropped.
     _sysfs: crate::sysfs::Entry,
 }
@@ -144,8 +102,8 @@ fn s(c: &CStr) -> &str {
     c.to_str().unwrap_or("?")
 }
 
-/// Builds the target for one `tocpatch_func`.
-fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<KBox<Target>> {
+/// Builds the function for one `tocpatch_func`.
+fn new_func(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<Func> {
     let name = cstr(f.old_name).ok_or(EINVAL)?;
     let new_func = f.new_func as u64;
     match symbols::symbol_at(new_func) {
@@ -168,48 +126,34 @@ fn new_target(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<
         );
     }
     let marker = if crate::markers_enabled() {
-        Marker::for_prologue(func.entry, func.second, func.toc_word)
+        crate::logic::insn::Marker::for_prologue(func.entry, func.second, func.toc_word)
     } else {
         None
     };
     let marker = marker.filter(|_| crate::nmi::may_mark(s(name), func.global_entry));
-    Ok(KBox::new(
-        Target {
-            hook: Hook::new(),
-            name: CString::try_from_fmt(fmt!("{}", s(name)))?,
-            object: match obj {
-                Some(o) => Some(CString::try_from_fmt(fmt!("{}", s(o)))?),
-                None => None,
-            },
-            gone: false,
-            tail_out,
-            new_func,
-            global_entry: func.global_entry,
-            marker,
-            marker_placed: false,
-            hooked: false,
-            delta: marker.map_or(0, |m| m.delta),
-            counters: Counters {
-                calls: Atomic::new(0),
-                local: Atomic::new(0),
-                global: Atomic::new(0),
-                fallback: Atomic::new(0),
-                depth: Atomic::new(0),
-                peak: Atomic::new(0),
-                fallback_reported: Atomic::new(false),
-                recursion_reported: Atomic::new(false),
-                markers_out_ns: Atomic::new(0),
-                late_global: Atomic::new(0),
-                late_max_ns: Atomic::new(0),
-            },
+    let t = Target::new(TargetInfo {
+        name: CString::try_from_fmt(fmt!("{}", s(name)))?,
+        object: match obj {
+            Some(o) => Some(CString::try_from_fmt(fmt!("{}", s(o)))?),
+            None => None,
         },
-        GFP_KERNEL,
-    )?)
+        tail_out,
+        new_func,
+        global_entry: func.global_entry,
+        marker,
+    });
+    Ok(Func {
+        t: Arc::new(t, GFP_KERNEL)?,
+        hook: None,
+        marker_placed: false,
+        marker_stuck: false,
+        gone: false,
+    })
 }
 
-/// Collects the targets of an API patch.
-fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<KBox<Target>>> {
-    let mut targets = KVec::new();
+/// Collects the functions of an API patch.
+fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Func>> {
+    let mut funcs = KVec::new();
     if api.objs.is_null() {
         return Err(EINVAL);
     }
@@ -222,56 +166,148 @@ fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<KBox<Target>>> 
             // SAFETY: `funcs` is an array terminated by a NULL `old_name`.
             unsafe { f.as_ref() }.filter(|fu: &&TocpatchFunc| !fu.old_name.is_null())
         {
-            let t = new_target(objname, func, text)?;
-            if targets
+            let n = new_func(objname, func, text)?;
+            if funcs
                 .iter()
-                .any(|x: &KBox<Target>| x.global_entry == t.global_entry)
+                .any(|x: &Func| x.t.global_entry == n.t.global_entry)
             {
-                pr_err!("{}: listed twice\n", s(&t.name));
+                pr_err!("{}: listed twice\n", n.t.name());
                 return Err(EINVAL);
             }
-            targets.push(t, GFP_KERNEL)?;
+            funcs.push(n, GFP_KERNEL)?;
             // SAFETY: still inside the terminated array.
             f = unsafe { f.add(1) };
         }
         // SAFETY: still inside the terminated array.
         o = unsafe { o.add(1) };
     }
-    if targets.is_empty() {
+    if funcs.is_empty() {
         pr_err!("patch has no functions\n");
         return Err(EINVAL);
     }
-    Ok(targets)
+    Ok(funcs)
+}
+
+/// References on the modules a patch's functions are in, held for the
+/// enable (dropped, in `drop`, before the registry lock is released).
+struct ObjRefs(KVec<glue::ModulePtr>);
+
+impl ObjRefs {
+    /// Takes a reference on each distinct object module of `funcs`, or
+    /// fails with `ENODEV` (one log line) if one is going away.
+    fn get(funcs: &KVec<Func>) -> Result<Self> {
+        let mut refs = ObjRefs(KVec::new());
+        for (i, f) in funcs.iter().enumerate() {
+            let Some(obj) = f.t.object.as_ref() else {
+                continue;
+            };
+            if funcs[..i].iter().any(|g| {
+                g.t.object
+                    .as_ref()
+                    .is_some_and(|o| o.to_bytes() == obj.to_bytes())
+            }) {
+                continue;
+            }
+            refs.0.reserve(1, GFP_KERNEL)?;
+            let mut m: glue::ModulePtr = core::ptr::null_mut();
+            // SAFETY: `obj` is a NUL-terminated string; `m` is ours.
+            let r = unsafe { glue::tocpatch_object_get(obj.as_char_ptr(), &mut m) };
+            if r != 0 {
+                pr_err!(
+                    "module {} is going away (or gone): cannot patch {}\n",
+                    s(obj),
+                    f.t.name()
+                );
+                return Err(ENODEV);
+            }
+            refs.0.push(m, GFP_KERNEL)?;
+        }
+        Ok(refs)
+    }
+}
+
+impl Drop for ObjRefs {
+    fn drop(&mut self) {
+        for m in self.0.iter() {
+            // SAFETY: a reference taken in `get`.
+            unsafe { glue::tocpatch_module_put(*m) };
+        }
+    }
 }
 
 /// Grace periods to wait, at most, after the first one, for calls through
 /// marked prologues to stop after the markers were taken out.
 const QUIESCE_TRIES: usize = 10;
 
-/// Removes the markers, then the hooks, of the targets `which` selects (in
-/// that order, with an RCU-tasks grace period between, see text_patch.rs;
-/// markers.rs does the text writes).
-/// Returns how many targets were unhooked.
-fn unhook(targets: &mut KVec<KBox<Target>>, which: impl Fn(&Target) -> bool) -> usize {
-    let mut n = 0;
-    let late = |ts: &KVec<KBox<Target>>| -> u64 {
-        ts.iter()
-            .filter(|t| which(t))
-            .map(|t| t.counters.late_global.load(Relaxed))
+/// What [`unhook`] did.
+struct Unhooked {
+    /// Hooks dropped.
+    hooks: usize,
+    /// Markers that could not be restored (their hooks are kept).
+    stuck: usize,
+}
+
+/// Removes the markers of the functions `which` selects, then their hooks (in that order, with an RCU-tasks grace period
+/// between, see text_patch.rs; markers.rs does the text writes). A
+/// function whose marker cannot be restored (its word was changed by
+/// someone else) keeps its hook, which repairs what the marker does, and
+/// is marked stuck, unless `going` (its module is going away, text and
+/// all: the marker is forgotten and the hook dropped).
+fn unhook(funcs: &mut KVec<Func>, which: impl Fn(&Func) -> bool, going: bool) -> Unhooked {
+    let mut done = Unhooked { hooks: 0, stuck: 0 };
+    let late = |fs: &KVec<Func>| -> u64 {
+        fs.iter()
+            .filter(|f| which(f))
+            .map(|f| f.t.counters.late_global.load(Relaxed))
             .sum()
     };
-    let before = late(targets);
-    for t in targets.iter_mut().filter(|t| which(t)) {
-        if t.marker_placed {
-            if markers::remove(t.global_entry).is_err() {
-                pr_err!("{}: could not restore the prologue\n", s(&t.name));
+    let before = late(funcs);
+    let mut removed = 0;
+    for f in funcs.iter_mut().filter(|f| which(f)) {
+        if f.marker_placed {
+            match markers::remove(f.t.global_entry) {
+                Ok(()) => {}
+                Err(_) if going => markers::forget(f.t.global_entry),
+                Err(e) => {
+                    if !f.marker_stuck {
+                        pr_err!(
+                            "{}: the marker cannot be restored ({:?}): its word was changed by someone else (a kprobe on it?); keeping its hook\n",
+                            f.t.name(),
+                            e
+                        );
+                    }
+                    f.marker_stuck = true;
+                    // Its hook stays, but the original runs from now on.
+                    f.t.active.store(false, Relaxed);
+                    done.stuck += 1;
+                    continue;
+                }
             }
-            t.marker_placed = false;
+            f.marker_placed = false;
+            f.marker_stuck = false;
+            removed += 1;
             // SAFETY: plain clock read.
             let now = unsafe { bindings::ktime_get_mono_fast_ns() };
-            t.counters.markers_out_ns.store(now.max(1), Relaxed);
+            f.t.counters.markers_out_ns.store(now.max(1), Relaxed);
         }
     }
+    if removed != 0 {
+        quiesce(funcs, &late, before);
+    }
+    for f in funcs.iter_mut().filter(|f| which(f) && !f.marker_stuck) {
+        // Calls are redirected until the hook goes, as without markers.
+        f.t.active.store(false, Relaxed);
+        if f.hook.take().is_some() {
+            done.hooks += 1;
+        }
+    }
+    done
+}
+
+/// Waits until no task can be inside a marked prologue of `funcs` any more
+/// (`late` sums their late global calls, which were `before` at the
+/// start).
+fn quiesce(funcs: &KVec<Func>, late: &impl Fn(&KVec<Func>) -> u64, before: u64) {
     // A task preempted inside a marked prologue gets past the hook within
     // one RCU-tasks grace period; the text write (text_patch.c) has made
     // every CPU fetch the restored words. So global calls that reach the
@@ -282,13 +318,13 @@ fn unhook(targets: &mut KVec<KBox<Target>>, which: impl Fn(&Target) -> bool) -> 
     // still repair them, until a grace period passes without one.
     // SAFETY: plain kernel call; may sleep, and we are in process context.
     unsafe { bindings::synchronize_rcu_tasks() };
-    let first = late(targets);
+    let first = late(funcs);
     let mut seen = first;
     let quiet = first == before
         || (0..QUIESCE_TRIES).any(|_| {
             // SAFETY: as above.
             unsafe { bindings::synchronize_rcu_tasks() };
-            let last = core::mem::replace(&mut seen, late(targets));
+            let last = core::mem::replace(&mut seen, late(funcs));
             last == seen
         });
     if seen != first {
@@ -303,32 +339,44 @@ fn unhook(targets: &mut KVec<KBox<Target>>, which: impl Fn(&Target) -> bool) -> 
             QUIESCE_TRIES + 1
         );
     }
-    for t in targets.iter_mut().filter(|t| which(t)) {
-        if t.hooked {
-            // SAFETY: registered by `hook_all`.
-            unsafe { t.hook.unregister() };
-            t.hooked = false;
-            n += 1;
-        }
-    }
-    n
 }
 
-/// Registers hooks, then places markers.
-fn hook_all(targets: &mut KVec<KBox<Target>>) -> Result {
-    for t in targets.iter_mut() {
-        let tp: *const Target = &**t;
-        // SAFETY: the target is boxed and stays put until `unhook`.
-        unsafe { t.hook.register(t.global_entry, tp) }?;
-        t.hooked = true;
+/// Registers hooks, then places markers; the functions stay inactive.
+fn hook_all(funcs: &mut KVec<Func>) -> Result {
+    for f in funcs.iter_mut() {
+        f.hook = Some(Hook::register(&f.t)?);
     }
-    for t in targets.iter_mut() {
-        if let Some(m) = &t.marker {
-            markers::place(t.global_entry, m)?;
-            t.marker_placed = true;
+    for f in funcs.iter_mut() {
+        if let Some(m) = &f.t.marker {
+            if let Err(e) = markers::place(f.t.global_entry, m) {
+                pr_err!("{}: cannot place the marker: {:?}\n", f.t.name(), e);
+                return Err(e);
+            }
+            f.marker_placed = true;
         }
     }
     Ok(())
+}
+
+/// Undoes a [`hook_all`] that failed. No call was redirected (the
+/// functions were never active), so nothing of the patch module can be in
+/// use. A marker that cannot be restored keeps its hook for good: the
+/// function stays hooked, inactive (its callback only repairs r2), and
+/// tocpatch holds a reference on itself so that the callback's code stays.
+fn undo(funcs: &mut KVec<Func>) {
+    if unhook(funcs, |_| true, false).stuck == 0 {
+        return;
+    }
+    for f in funcs.iter_mut().filter(|f| f.marker_stuck) {
+        pr_err!(
+            "{}: keeps an inactive hook behind its marker until tocpatch is rebooted away\n",
+            f.t.name()
+        );
+        // Leaks the hook, and with it a reference on the target.
+        core::mem::forget(f.hook.take());
+    }
+    // SAFETY: plain call; our own module is live (we are running in it).
+    unsafe { glue::tocpatch_pin_self() };
 }
 
 fn enable(api_ptr: *mut TocpatchPatch) -> Result {
@@ -359,53 +407,66 @@ fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         pr_err!("patch {} is already registered\n", s(&name));
         return Err(EEXIST);
     }
-    let mut targets = collect(api, text)?;
-    for t in targets.iter() {
+    let funcs = collect(api, text)?;
+    for f in funcs.iter() {
         if reg
             .iter()
-            .flat_map(|p| p.targets.iter())
-            .any(|o| o.global_entry == t.global_entry)
+            .flat_map(|p| p.funcs.iter())
+            .any(|o| !o.gone && o.t.global_entry == f.t.global_entry)
         {
-            pr_err!("{}: already patched by another patch\n", s(&t.name));
+            pr_err!("{}: already patched by another patch\n", f.t.name());
             return Err(EBUSY);
         }
     }
+    // The target modules cannot go while we hook and mark their functions;
+    // once the patch is registered the module notifier (which waits for
+    // REGISTRY) unpatches a module that goes. Dropped before REGISTRY.
+    let objs = ObjRefs::get(&funcs)?;
     let sysfs = crate::sysfs::Entry::add(&name, api_ptr)?;
+    // Every allocation before the first hook: nothing can fail after the
+    // hooks are registered but the hooks and markers themselves.
+    reg.reserve(1, GFP_KERNEL)?;
+    let mut p = KBox::new(
+        Patch {
+            api: api_ptr,
+            module: api.module,
+            name,
+            text,
+            state: PatchState::Enabled,
+            why: Why::InUse,
+            funcs,
+            _sysfs: sysfs,
+        },
+        GFP_KERNEL,
+    )?;
     // SAFETY: `module` is live (it is calling us, or is loaded).
     if !unsafe { glue::tocpatch_module_get(api.module) } {
-        pr_err!("patch module {} is going away\n", s(&name));
+        pr_err!("patch module {} is going away\n", s(&p.name));
         return Err(ENODEV);
     }
-    if let Err(e) = hook_all(&mut targets) {
-        unhook(&mut targets, |_| true);
+    if let Err(e) = hook_all(&mut p.funcs) {
+        undo(&mut p.funcs);
         // SAFETY: the reference taken above.
         unsafe { glue::tocpatch_module_put(api.module) };
         return Err(e);
     }
-    let n = targets.len();
-    let marked = targets.iter().filter(|t| t.marker.is_some()).count();
-    reg.push(
-        KBox::new(
-            Patch {
-                api: api_ptr,
-                module: api.module,
-                name,
-                text,
-                state: PatchState::Enabled,
-                targets,
-                _sysfs: sysfs,
-            },
-            GFP_KERNEL,
-        )?,
-        GFP_KERNEL,
-    )?;
-    let p = &reg[reg.len() - 1];
+    for f in p.funcs.iter() {
+        f.t.active.store(true, Relaxed);
+    }
+    let n = p.funcs.len();
+    let marked = p.funcs.iter().filter(|f| f.t.marker.is_some()).count();
     pr_info!(
         "enabled patch {}: {} function(s), {} with odd-TOC marker\n",
         s(&p.name),
         n,
         marked
     );
+    if reg.push_within_capacity(p).is_err() {
+        // Cannot happen: reserved above.
+        pr_err!("registry full after reserving room\n");
+    }
+    drop(objs);
+    drop(reg);
     Ok(())
 }
 
@@ -413,94 +474,133 @@ fn enable(api_ptr: *mut TocpatchPatch) -> Result {
 const RELEASE_TRIES: u32 = 500;
 const RELEASE_SLEEP_MS: u32 = 20;
 
-/// Disables the patch at `idx` and waits for its code to be unused.
-fn disable_at(reg: &mut KVec<KBox<Patch>>, idx: usize) -> Result {
+/// The index of the patch whose box is at `id`.
+fn find(reg: &KVec<KBox<Patch>>, id: *const Patch) -> Option<usize> {
+    reg.iter().position(|p| core::ptr::eq(&**p, id))
+}
+
+/// Disables the patch that `which` finds, and waits for its code to be
+/// unused, without holding REGISTRY while it waits.
+fn disable(which: impl Fn(&Patch) -> bool) -> Result {
+    let mut reg = REGISTRY.lock();
+    let Some(idx) = reg.iter().position(|p| which(p)) else {
+        return Err(ENOENT);
+    };
     let p = &mut reg[idx];
     let Some(Next::To(next)) = transition(p.state, Event::Disable) else {
         pr_err!(
-            "patch {} is {}: cannot disable\n",
+            "patch {} is {}: cannot disable it now\n",
             s(&p.name),
             p.state.name()
         );
-        return Err(EINVAL);
+        return Err(EBUSY);
     };
+    let was_enabled = p.state == PatchState::Enabled;
+    p.state = next;
+    let done = unhook(&mut p.funcs, |f| !f.gone, false);
+    if done.stuck != 0 {
+        if let Some(Next::To(pinned)) = transition(p.state, Event::MarkerStuck) {
+            p.state = pinned;
+        }
+        p.why = Why::Marker(p.funcs.iter().position(|f| f.marker_stuck).unwrap_or(0));
+        pr_warn!(
+            "patch {} is disabled but pinned: {} marker(s) cannot be restored; their hooks stay, the original functions run; disable it again once the words are back\n",
+            s(&p.name),
+            done.stuck
+        );
+        return Err(EBUSY);
+    }
+    if was_enabled {
+        for f in p.funcs.iter() {
+            let late = f.t.counters.late_global.load(Relaxed);
+            if late != 0 {
+                pr_info!(
+                    "{}: {} global call(s) reached the hook after the markers were out, the last {} us after\n",
+                    f.t.name(),
+                    late,
+                    f.t.counters.late_max_ns.load(Relaxed) / 1000
+                );
+            }
+        }
+        pr_info!("disabled patch {}\n", s(&p.name));
+    }
     // For the release condition below: no live task has a shadow frame of
     // one of these targets or an address in the patch module's text on its
     // stack. Not the `depth` counters: a task that exits inside a
     // replacement never pops its frame.
-    let mut owners = KVec::with_capacity(p.targets.len(), GFP_KERNEL)?;
-    for t in p.targets.iter() {
-        let tp: *const Target = &**t;
-        owners.push(tp as ffi::c_ulong, GFP_KERNEL)?;
+    let mut owners = KVec::with_capacity(p.funcs.len(), GFP_KERNEL)?;
+    for f in p.funcs.iter() {
+        owners.push(Arc::as_ptr(&f.t) as ffi::c_ulong, GFP_KERNEL)?;
     }
-    if p.state == PatchState::Enabled {
-        unhook(&mut p.targets, |_| true);
-        for t in p.targets.iter() {
-            let late = t.counters.late_global.load(Relaxed);
-            if late != 0 {
-                pr_info!(
-                    "{}: {} global call(s) reached the hook after the markers were out, the last {} us after\n",
-                    s(&t.name),
-                    late,
-                    t.counters.late_max_ns.load(Relaxed) / 1000
-                );
-            }
-        }
-        // No callback or interrupt-context replacement runs after this.
-        // SAFETY: plain kernel call in process context.
-        unsafe { bindings::synchronize_rcu() };
-        pr_info!("disabled patch {}\n", s(&p.name));
-    }
-    p.state = next;
+    // From here on the patch is `releasing`: nothing else changes it or
+    // frees it, so it can be found again by its address.
+    let id: *const Patch = &**p;
+    let (start, end) = p.text;
+    drop(reg);
+
+    // No callback or interrupt-context replacement runs after this.
+    // SAFETY: plain kernel call in process context.
+    unsafe { bindings::synchronize_rcu() };
+    let mut unused = false;
     for _ in 0..RELEASE_TRIES {
         // SAFETY: plain range and array query; sleeps (stop_machine).
         let n = unsafe {
             glue::tocpatch_tasks_in_use(
-                p.text.0 as ffi::c_ulong,
-                p.text.1 as ffi::c_ulong,
+                start as ffi::c_ulong,
+                end as ffi::c_ulong,
                 owners.as_ptr(),
                 owners.len(),
             )
         };
         if n == 0 {
-            // SAFETY: the reference taken at enable.
-            unsafe { glue::tocpatch_module_put(p.module) };
-            pr_info!("released patch {}\n", s(&p.name));
-            reg.remove(idx)?;
-            return Ok(());
+            unused = true;
+            break;
         }
         // SAFETY: plain kernel call in process context.
         unsafe { bindings::msleep(RELEASE_SLEEP_MS) };
     }
-    p.state = PatchState::Pinned;
-    pr_warn!(
-        "patch {} is disabled but its code is still in use; disable it again later to release it\n",
-        s(&p.name)
-    );
-    Err(EBUSY)
+    let mut reg = REGISTRY.lock();
+    let Some(idx) = find(&reg, id) else {
+        pr_err!("a releasing patch disappeared from the registry\n");
+        return Err(EINVAL);
+    };
+    let p = &mut reg[idx];
+    if !unused {
+        if let Some(Next::To(pinned)) = transition(p.state, Event::TimedOut) {
+            p.state = pinned;
+        }
+        p.why = Why::InUse;
+        pr_warn!(
+            "patch {} is disabled but its code is still in use; disable it again later to release it\n",
+            s(&p.name)
+        );
+        return Err(EBUSY);
+    }
+    // SAFETY: the reference taken at enable.
+    unsafe { glue::tocpatch_module_put(p.module) };
+    pr_info!("released patch {}\n", s(&p.name));
+    // Drops the targets: their hooks are gone and no frame is left.
+    let _ = reg.remove(idx);
+    Ok(())
 }
 
 /// Disables the patch named `name` (its sysfs `enabled` file).
 pub(crate) fn disable_by_name(name: &[u8]) -> Result {
-    let mut reg = REGISTRY.lock();
-    let idx = reg
-        .iter()
-        .position(|p| p.name.to_bytes() == name)
-        .ok_or_else(|| {
-            pr_err!(
-                "disable: no patch named {}\n",
-                core::str::from_utf8(name).unwrap_or("?")
-            );
-            ENOENT
-        })?;
-    disable_at(&mut reg, idx)
+    let r = disable(|p| p.name.to_bytes() == name);
+    if r == Err(ENOENT) {
+        pr_err!(
+            "disable: no patch named {}\n",
+            core::str::from_utf8(name).unwrap_or("?")
+        );
+    }
+    r
 }
 
 /// What the status and sysfs files show of one function.
 pub(crate) struct FuncFacts {
     /// `toc-relative`, `toc-load` or `none`.
     pub(crate) prologue: &'static CStr,
-    /// `placed`, `suspended`, `removed`, `none` or `gone`.
+    /// `placed`, `suspended`, `removed`, `none`, `gone` or `stuck`.
     pub(crate) marker: &'static CStr,
     pub(crate) gone: bool,
     pub(crate) tail_out: bool,
@@ -514,7 +614,8 @@ pub(crate) struct FuncFacts {
 
 impl FuncFacts {
     /// `markers_out`: markers are out for hotplug, kvm_hv or reboot.
-    fn of(t: &Target, markers_out: bool) -> Self {
+    fn of(f: &Func, markers_out: bool) -> Self {
+        let t = &f.t;
         let c = &t.counters;
         Self {
             prologue: match t.marker {
@@ -522,14 +623,15 @@ impl FuncFacts {
                 Some(m) if m.width == crate::logic::insn::Width::Word => c"toc-relative",
                 Some(_) => c"toc-load",
             },
-            marker: match (t.marker.is_some(), t.marker_placed) {
-                _ if t.gone => c"gone",
+            marker: match (t.marker.is_some(), f.marker_placed) {
+                _ if f.gone => c"gone",
+                _ if f.marker_stuck => c"stuck",
                 (false, _) => c"none",
                 (true, true) if markers_out => c"suspended",
                 (true, true) => c"placed",
                 (true, false) => c"removed",
             },
-            gone: t.gone,
+            gone: f.gone,
             tail_out: t.tail_out,
             calls: c.calls.load(Relaxed),
             local: c.local.load(Relaxed),
@@ -561,8 +663,8 @@ pub(crate) fn query(
     let idx = reg.iter().position(|p| p.name.to_bytes() == name)?;
     let (out, _) = markers::hotplug_state();
     let p = &reg[idx];
-    for t in p.targets.iter().skip(funcs.start).take(funcs.len()) {
-        each(&FuncFacts::of(t, out));
+    for f in p.funcs.iter().skip(funcs.start).take(funcs.len()) {
+        each(&FuncFacts::of(f, out));
     }
     Some(PatchFacts {
         state: p.state,
@@ -581,22 +683,37 @@ pub(crate) fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         suspensions
     )?;
     for p in reg.iter() {
-        writeln!(f, "patch {} {}", s(&p.name), p.state.name())?;
-        for t in p.targets.iter() {
-            let x = FuncFacts::of(t, out);
+        write!(f, "patch {} {}", s(&p.name), p.state.name())?;
+        match (p.state, p.why) {
+            (PatchState::Releasing, _) => {
+                writeln!(f, " (waiting for its code to fall out of use)")?
+            }
+            (PatchState::Pinned, Why::InUse) => writeln!(
+                f,
+                " (its code was still in use; disable again to retry)"
+            )?,
+            (PatchState::Pinned, Why::Marker(i)) => writeln!(
+                f,
+                " (marker of {} cannot be restored: its word was changed by someone else; disable again once it is back)",
+                p.funcs.get(i).map_or("?", |x| x.t.name())
+            )?,
+            _ => writeln!(f)?,
+        }
+        for x in p.funcs.iter() {
+            let y = FuncFacts::of(x, out);
             writeln!(
                 f,
                 "  func {} prologue {} marker {} tail-out {} calls {} local {} global {} fallback {} depth {} peak {}",
-                s(&t.name),
-                s(x.prologue),
-                s(x.marker),
-                u8::from(x.tail_out),
-                x.calls,
-                x.local,
-                x.global,
-                x.fallback,
-                x.depth,
-                x.peak
+                x.t.name(),
+                s(y.prologue),
+                s(y.marker),
+                u8::from(y.tail_out),
+                y.calls,
+                y.local,
+                y.global,
+                y.fallback,
+                y.depth,
+                y.peak
             )?;
         }
     }
@@ -608,6 +725,11 @@ pub(crate) fn count() -> usize {
     REGISTRY.lock().len()
 }
 
+/// Frees the registry's buffer (module unload: a static is never dropped).
+pub(crate) fn fini() {
+    drop(core::mem::replace(&mut *REGISTRY.lock(), KVec::new()));
+}
+
 /// Called by the module notifier (`kernel_glue/module_notify.c`) when module
 /// `name` is going: unpatches every function of it, while its text is still
 /// there.
@@ -616,23 +738,20 @@ pub(crate) extern "C" fn tocpatch_module_going(name: *const ffi::c_char) {
     let Some(name) = cstr(name) else { return };
     let mut reg = REGISTRY.lock();
     for p in reg.iter_mut() {
-        let in_module = |t: &Target| {
-            !t.gone
-                && t.object
+        let in_module = |f: &Func| {
+            !f.gone
+                && f.t
+                    .object
                     .as_ref()
                     .is_some_and(|o| o.to_bytes() == name.to_bytes())
         };
-        if !p.targets.iter().any(|t| in_module(t)) {
+        if !p.funcs.iter().any(&in_module) {
             continue;
         }
-        let n = unhook(&mut p.targets, in_module);
-        for t in p.targets.iter_mut().filter(|t| !t.hooked && !t.gone) {
-            if t.object
-                .as_ref()
-                .is_some_and(|o| o.to_bytes() == name.to_bytes())
-            {
-                t.gone = true;
-            }
+        let n = unhook(&mut p.funcs, in_module, true).hooks;
+        for f in p.funcs.iter_mut().filter(|f| in_module(f)) {
+            f.gone = true;
+            f.marker_stuck = false;
         }
         pr_info!(
             "patch {}: module {} is going, {} function(s) unpatched\n",
@@ -648,18 +767,20 @@ pub(crate) extern "C" fn tocpatch_module_going(name: *const ffi::c_char) {
 pub(crate) extern "C" fn tocpatch_enable_patch(patch: *mut TocpatchPatch) -> ffi::c_int {
     match enable(patch) {
         Ok(()) => 0,
-        Err(e) => e.to_errno(),
+        Err(e) => {
+            if e == ENOMEM {
+                // The other failures said what they were.
+                pr_err!("enable failed: out of memory; nothing changed\n");
+            }
+            e.to_errno()
+        }
     }
 }
 
 /// `int tocpatch_disable_patch(struct tocpatch_patch *patch)`
 #[no_mangle]
 pub(crate) extern "C" fn tocpatch_disable_patch(patch: *mut TocpatchPatch) -> ffi::c_int {
-    let mut reg = REGISTRY.lock();
-    let Some(idx) = reg.iter().position(|p| p.api == patch) else {
-        return ENOENT.to_errno();
-    };
-    match disable_at(&mut reg, idx) {
+    match disable(|p| p.api == patch) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }

@@ -15,12 +15,13 @@
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
 //! `asm_shim` (call classification), `shadow` (per-task shadow frames),
-//! `trampoline` (Rust side of the trampolines), `patch` (patch objects and
-//! state machine), `symbols` (resolution), `markers` (placed markers and
-//! their suspension during CPU hotplug), `nmi` (markers and NMI handlers,
-//! which run with ftrace off), `text_patch` (marker text writes),
-//! `sysfs` (the sysfs ABI), `control` (the debugfs status file), `abi` (the
-//! C API layout), `glue` (C helpers),
+//! `trampoline` (Rust side of the trampolines), `target` (a patched
+//! function as the callback sees it), `patch` (patch objects and state
+//! machine), `symbols` (resolution), `markers` (placed markers and their
+//! suspension during CPU hotplug), `nmi` (markers and NMI handlers, which
+//! run with ftrace off), `text_patch` (marker text writes), `sysfs` (the
+//! sysfs ABI), `control` (the debugfs status file), `abi` (the C API
+//! layout), `glue` (C helpers), `shadow_var` (the API's shadow variables),
 //! `logic` (pure logic, also tested on the host).
 
 use kernel::prelude::*;
@@ -35,8 +36,10 @@ mod markers;
 mod nmi;
 mod patch;
 mod shadow;
+mod shadow_var;
 mod symbols;
 mod sysfs;
+mod target;
 mod text_patch;
 mod trampoline;
 
@@ -147,10 +150,16 @@ impl Drop for Tocpatch {
         if left != 0 {
             pr_err!("unloading with {} patch(es) registered\n", left);
         }
+        let vars = shadow_var::free_left();
+        if vars != 0 {
+            pr_info!("freed {} shadow variable(s) left attached\n", vars);
+        }
         // SAFETY: registered in `init`.
         unsafe { glue::tocpatch_notifier_unregister() };
         // SAFETY: registered in `init`.
         unsafe { glue::tocpatch_hotplug_unregister() };
+        patch::fini();
+        markers::fini();
         pr_info!("unloaded\n");
     }
 }

@@ -6,8 +6,8 @@
 
 use kernel::sync::atomic::Relaxed;
 
-use crate::patch::Target;
 use crate::shadow;
+use crate::target::{Target, TOC_SAVE_SLOT};
 
 extern "C" {
     fn tocpatch_entry_tramp();
@@ -45,8 +45,8 @@ pub(crate) struct Restore {
 pub(crate) unsafe extern "C" fn tocpatch_shadow_pop(caller_sp: *mut u64) -> Restore {
     let popped = shadow::pop_with(|f| {
         // SAFETY: `caller_sp` is the caller's r1 (trampoline contract);
-        // 24(r1) is its TOC save slot, which we found holding `f.slot`.
-        unsafe { core::ptr::write_volatile(caller_sp.add(3), f.slot) };
+        // its TOC save slot held `f.slot` at the call.
+        unsafe { core::ptr::write_volatile(caller_sp.byte_add(TOC_SAVE_SLOT), f.slot) };
         // SAFETY: a frame's owner is a target that stays allocated while
         // a live task holds a frame of it (patch.rs checks that before it
         // frees one), and the frame is released only after this returns.

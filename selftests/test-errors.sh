@@ -3,7 +3,10 @@
 #
 # Bad input and refused operations: each gets a clear errno and one useful
 # kernel log line, and changes nothing. Also: a target module unloaded
-# while patched is unpatched first (module notifier), without harm.
+# while patched is unpatched first (module notifier), without harm; a
+# notrace function in a patch; kprobes in the way of a patch (an IPMODIFY
+# kprobe, and one on the marked prologue word, which pins the patch at
+# disable until it is gone).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +27,7 @@ refused() {
 	tap_check "$1: '${out##*: }' (want $3), log: '$lines'" [ $ok = 1 ]
 }
 
-tap_plan 33
+tap_plan 60
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -71,7 +74,54 @@ disable_patch tocpatch_test_bad >/dev/null
 unload_mod tocpatch_test_bad >/dev/null
 expect_call "second tp_dup unpatched again" target dup2 5 25
 
-load_mod tocpatch_test_patch >/dev/null
+# has OUT ERRNO_TEXT: OUT (what insmod, rmmod or sh said) ends in ERRNO_TEXT.
+has() {
+	case "$1" in *"$2") return 0 ;; esac
+	return 1
+}
+
+# untouched: the target text is as before any patch, and no patch is listed.
+text0=$(cat "$T/text")
+untouched() {
+	[ "$(cat "$T/text")" = "$text0" ] && ! grep -q '^patch ' "$S"
+}
+
+# A notrace function after a patchable one: refused once the first is
+# hooked, which is undone.
+refused "second function notrace" 14 EINVAL
+tap_check "the log names it" log_has 'tocpatch: tp_target_notrace: .*ftrace'
+tap_check "text unchanged after the notrace refusal" untouched
+
+# A kprobe with a post_handler is an IPMODIFY ftrace user on its function,
+# as tocpatch is; ftrace allows one per function: the second is refused.
+out=$(load_mod tocpatch_test_probe symbol=tp_target_add post=1)
+tap_check "kprobe with post_handler on tp_target_add${out:+ ($out)}" [ -z "$out" ]
+log_mark
+out=$(load_mod tocpatch_test_patch)
+tap_check "then a patch of it is refused with EBUSY: '${out##*: }'" has "$out" "Device or resource busy"
+tap_check "the log names the function" log_has 'tocpatch: tp_target_add: .*-16'
+tap_check "the refused patch changed nothing" untouched
+tap_check "  and its module is not loaded" mod_absent tocpatch_test_patch
+unload_mod tocpatch_test_probe >/dev/null
+out=$(load_mod tocpatch_test_patch)
+tap_check "without the kprobe the patch loads${out:+ ($out)}" [ -z "$out" ]
+# The other way round, 7.3's register_kprobe() returns 0 although arming
+# failed with EBUSY (__register_kprobe() drops arm_kprobe()'s error since
+# its guard() rework): the probe is then simply not there. Either way the
+# patch must be unaffected.
+out=$(load_mod tocpatch_test_probe symbol=tp_target_add post=1)
+if [ -z "$out" ]; then
+	call target local 5 >/dev/null
+	h=$(cat /sys/module/tocpatch_test_probe/parameters/hits)
+	diag "register_kprobe returned 0 for the conflicting probe; hits after a call: $h"
+	tap_check "a kprobe with post_handler on the patched function is not armed (7.3 hides its EBUSY): $h hits" [ "$h" = 0 ]
+	unload_mod tocpatch_test_probe >/dev/null
+else
+	tap_check "a kprobe with post_handler on the patched function is refused with EBUSY: '${out##*: }'" \
+		has "$out" "Device or resource busy"
+fi
+expect_call "the patch still works" target local 5 1006
+
 refused "function already patched by another patch" 6 EBUSY
 
 # A module in use: delete_module() says EWOULDBLOCK (EAGAIN).
@@ -82,10 +132,73 @@ sysfs_refused "no such patch" "$SYSFS/nosuch/enabled" 0 ENOENT_DIR
 tap_check "patch still enabled after refused operations" \
 	grep -q '^patch tocpatch_test_patch enabled$' "$S"
 
-tap_check "disable the test patch" disable_patch tocpatch_test_patch
+# A kprobe armed on the marked prologue word (tp_target_add+4, the addi)
+# after the enable: the marker cannot be restored while it is there. The
+# disable keeps that function's hook (which repairs r2 behind the marker),
+# pins the patch with the reason and is refused with EBUSY; once the kprobe
+# is gone, the next disable finishes.
+if [ "$(field tp_target_add prologue)" = toc-relative ]; then
+	out=$(load_mod tocpatch_test_probe symbol=tp_target_add offset=4)
+	tap_check "kprobe at tp_target_add+4${out:+ ($out)}" [ -z "$out" ]
+	expect_call "probed at +4: global call" caller global 5 1007
+	log_mark
+	out=$(sysfs_write "$SYSFS/tocpatch_test_patch/enabled" 0)
+	tap_check "disable refused with EBUSY: '${out##*: }'" has "$out" "Device or resource busy"
+	tap_check "status: pinned, with the reason" \
+		grep -qE '^patch tocpatch_test_patch pinned \(marker of tp_target_add cannot be restored' "$S"
+	tap_check "status: tp_target_add's marker is stuck" [ "$(field tp_target_add marker)" = stuck ]
+	tap_check "the log says why" log_has 'tocpatch: tp_target_add: the marker cannot be restored'
+	expect_call "pinned: local call runs the original" target local 5 6
+	expect_call "pinned: global call (marked prologue, kprobe) runs the original" caller global 5 7
+	out=$(unload_mod tocpatch_test_patch)
+	tap_check "pinned patch module refuses rmmod: '${out##*: }'" has "$out" "Resource temporarily unavailable"
+	unload_mod tocpatch_test_probe >/dev/null
+	tap_check "after the kprobe is gone, disable works" disable_patch tocpatch_test_patch
+else
+	diag "tp_target_add has prologue $(field tp_target_add prologue): no marker at +4"
+	for i in 1 2 3 4 5 6 7 8 9; do tap_skip "kprobe at +4" "no toc-relative prologue"; done
+	tap_check "disable the test patch" disable_patch tocpatch_test_patch
+fi
 out=$(unload_mod tocpatch_test_patch)
 tap_check "then it unloads${out:+ ($out)}" [ -z "$out" ]
+tap_check "text as before any patch" untouched
 sysfs_refused "a second disable finds no patch" "$SYSFS/tocpatch_test_patch/enabled" 0 ENOENT_DIR
+
+# A disable that waits for a sleeper inside a replacement does not hold
+# the registry lock: meanwhile the status reads at once and says the patch
+# is releasing, a second disable of it is refused with EBUSY, and another
+# patch can be enabled.
+uptime_cs() {
+	awk '{ split($1, t, "."); print t[1] * 100 + t[2] }' /proc/uptime
+}
+load_mod tocpatch_test_patch >/dev/null
+(call target sleep 3000 >/tmp/sleeper.out) &
+sleeper=$!
+sleep 0.5
+(sysfs_write "$SYSFS/tocpatch_test_patch/enabled" 0; echo "rc $?" >/tmp/disable.out) &
+disabler=$!
+sleep 0.5
+t0=$(uptime_cs)
+st=$(grep '^patch ' "$S")
+t1=$(uptime_cs)
+tap_check "status read in $((t1 - t0))0 ms while a disable waits: '$st'" \
+	[ "$st" = "patch tocpatch_test_patch releasing (waiting for its code to fall out of use)" ]
+out=$(sysfs_write "$SYSFS/tocpatch_test_patch/enabled" 0)
+tap_check "a second disable meanwhile is refused with EINVAL (already disabled, as livepatch): '${out##*: }'" has "$out" "Invalid argument"
+t0=$(uptime_cs)
+out=$(load_mod tocpatch_test_bad which=12)
+t1=$(uptime_cs)
+tap_check "another patch enables meanwhile, in $((t1 - t0))0 ms${out:+ ($out)}" [ -z "$out" ]
+busy=$(kill -0 $disabler 2>/dev/null && echo waiting || echo done)
+tap_check "and the disable was still waiting then ($busy)" [ $busy = waiting ]
+wait $sleeper
+wait $disabler
+tap_check "sleeper got the replacement's result: $(cat /tmp/sleeper.out)" \
+	[ "$(cat /tmp/sleeper.out)" = "result 4000 toc_ok 1" ]
+tap_check "the disable succeeded: $(cat /tmp/disable.out)" [ "$(cat /tmp/disable.out)" = "rc 0" ]
+unload_mod tocpatch_test_patch >/dev/null
+disable_patch tocpatch_test_bad >/dev/null
+unload_mod tocpatch_test_bad >/dev/null
 
 # The target module goes while patched (by a patch that does not link to
 # it): its functions are unpatched first.

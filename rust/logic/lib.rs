@@ -12,5 +12,6 @@ extern crate std;
 
 pub mod insn;
 pub mod shadow;
+pub mod shadow_var;
 pub mod state;
 pub mod sysfs;

@@ -5,15 +5,18 @@
 //! ```text
 //!   (enable) --> Enabled --(disable)--> Releasing --(code unused)--> gone
 //!                                          |  ^
-//!                               (timeout)  v  | (disable again)
+//!                   (timeout, marker stuck) v  | (disable again)
 //!                                         Pinned
 //! ```
 //!
 //! * `Enabled`: hooks registered, markers placed, module reference held.
 //! * `Releasing`: hooks and markers removed; waiting until no task can run
 //!   or return into the patch module's code.
-//! * `Pinned`: that wait timed out; the module reference is still held and
-//!   another `disable` retries the release.
+//! * `Pinned`: that wait timed out, or a marker could not be taken out of
+//!   the text (someone else changed its word; that function keeps its hook);
+//!   the module reference is still held and another `disable` retries.
+//!
+//! An enable that fails leaves no patch behind, so it has no state here.
 
 /// A patch's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +25,8 @@ pub enum PatchState {
     Enabled,
     /// Disabled, waiting for the patch code to fall out of use.
     Releasing,
-    /// Disabled, but its code was still in use when the wait ended.
+    /// Disabled, but its code was still in use when the wait ended, or a
+    /// marker could not be restored.
     Pinned,
 }
 
@@ -35,6 +39,9 @@ pub enum Event {
     Released,
     /// The release wait timed out.
     TimedOut,
+    /// A marker could not be restored (its word was changed by someone
+    /// else).
+    MarkerStuck,
 }
 
 /// Outcome of an event.
@@ -55,6 +62,7 @@ pub const fn transition(state: PatchState, event: Event) -> Option<Next> {
         (Pinned, Disable) => Some(Next::To(Releasing)),
         (Releasing, Released) => Some(Next::Gone),
         (Releasing, TimedOut) => Some(Next::To(Pinned)),
+        (Releasing, MarkerStuck) => Some(Next::To(Pinned)),
         _ => None,
     }
 }
@@ -97,6 +105,16 @@ mod tests {
             transition(PatchState::Pinned, Event::Disable),
             Some(Next::To(PatchState::Releasing))
         );
+    }
+
+    #[test]
+    fn stuck_marker_pins_then_retried() {
+        assert_eq!(
+            transition(PatchState::Releasing, Event::MarkerStuck),
+            Some(Next::To(PatchState::Pinned))
+        );
+        assert_eq!(transition(PatchState::Enabled, Event::MarkerStuck), None);
+        assert_eq!(transition(PatchState::Pinned, Event::MarkerStuck), None);
     }
 
     #[test]

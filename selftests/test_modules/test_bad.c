@@ -21,9 +21,14 @@
  *	13 vmlinux function "name", old_sympos "sympos" (parameters), to
  *	   check the counting of duplicate vmlinux names: use a name with
  *	   several functions and an old_sympos that cannot resolve
+ *	14 tp_target_add, then tp_target_notrace (ftrace cannot hook it)
+ *							-EINVAL
  *	20 the object tocpatch_test_target listed twice (tp_target_add in
  *	   one, the second tp_dup in the other): its sysfs directory would
  *	   be there twice			-EINVAL
+ *
+ * fail_nth=N makes the Nth allocation of the enable fail (fault
+ * injection, see tp_fault_enable()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,6 +43,8 @@ static char *name;
 module_param(name, charp, 0444);
 static ulong sympos;
 module_param(sympos, ulong, 0444);
+static uint fail_nth;
+module_param(fail_nth, uint, 0444);
 
 static int tp_bad_add(int a, int b)
 {
@@ -73,6 +80,11 @@ static struct tocpatch_func f_outside[] = {
 };
 static struct tocpatch_func f_ok[] = {
 	{ .old_name = "tp_target_add", .new_func = tp_bad_add }, { }
+};
+static struct tocpatch_func f_notrace[] = {
+	{ .old_name = "tp_target_add", .new_func = tp_bad_add },
+	{ .old_name = "tp_target_notrace", .new_func = tp_bad_dup },
+	{ }
 };
 static struct tocpatch_func f_none[] = {
 	{ }
@@ -139,12 +151,15 @@ static int __init tp_bad_init(void)
 		funcs = f_param;
 		obj = NULL;
 		break;
+	case 14:
+		funcs = f_notrace;
+		break;
 	default:
 		return -EINVAL;
 	}
 	objs[0].name = obj;
 	objs[0].funcs = funcs;
-	return tocpatch_enable_patch(&patch);
+	return tp_fault_enable(&patch, fail_nth);
 }
 
 static void __exit tp_bad_exit(void)

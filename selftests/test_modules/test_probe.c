@@ -7,8 +7,12 @@
  * reached through ftrace_regs_caller and the ops list instead of
  * ftrace_caller and tocpatch's ops alone.
  *
- * Parameters: symbol (required at load) names the function; hits (read
- * only) counts the probe's pre-handler runs.
+ * Parameters: symbol (required at load) names the function; offset puts
+ * the probe that many bytes into it (4: on the second instruction of the
+ * global entry prologue, which is where tocpatch's odd-TOC marker is, so
+ * the probe is an ordinary trap kprobe there, not an ftrace one); post
+ * adds a post_handler, which makes a probe on an ftrace location an
+ * IPMODIFY ftrace_ops; hits (read only) counts the pre-handler runs.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,6 +23,14 @@
 static char *symbol;
 module_param(symbol, charp, 0444);
 MODULE_PARM_DESC(symbol, "function to probe");
+
+static uint offset;
+module_param(offset, uint, 0444);
+MODULE_PARM_DESC(offset, "probe at symbol+offset");
+
+static bool post;
+module_param(post, bool, 0444);
+MODULE_PARM_DESC(post, "give the probe a post_handler");
 
 static atomic_long_t hits = ATOMIC_LONG_INIT(0);
 
@@ -39,6 +51,11 @@ static int probe_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+static void probe_post(struct kprobe *p, struct pt_regs *regs,
+		       unsigned long flags)
+{
+}
+
 static struct kprobe probe = {
 	.pre_handler = probe_pre,
 };
@@ -52,6 +69,9 @@ static int __init probe_init(void)
 		return -EINVAL;
 	}
 	probe.symbol_name = symbol;
+	probe.offset = offset;
+	if (post)
+		probe.post_handler = probe_post;
 	ret = register_kprobe(&probe);
 	if (ret) {
 		pr_err("cannot probe %s: %d\n", symbol, ret);

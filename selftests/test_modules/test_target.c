@@ -21,12 +21,22 @@
  *			assembly caller that does not reload r2 after the
  *			call; -EBADE if r2 came back other than this module's
  *			TOC (what the original returns with)
+ *	notrace ARG	tp_target_notrace(ARG), a notrace function
+ *
+ * /sys/kernel/debug/tocpatch_test/text (read): for each function a patch
+ * of the selftests may mark, "NAME HEX": the 8 bytes before its global
+ * entry (the TOC offset word of the large-model prologue) and its first
+ * 8 (the two prologue instructions), where tocpatch's markers go, so that
+ * a test can check that a failed enable left them byte for byte as they
+ * were. (The ftrace call site after them changes whenever any ftrace user
+ * is on the function.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "test_target.h"
@@ -133,6 +143,17 @@ noinline int tp_target_rust(int x)
 	return x * 5;
 }
 EXPORT_SYMBOL_GPL(tp_target_rust);
+
+/* ftrace cannot hook it: a patch listing it must be refused. */
+static int tp_notrace_calls;
+
+noinline notrace int tp_target_notrace(int x)
+{
+	TP_ASSERT_TOC();
+	WRITE_ONCE(tp_notrace_calls, tp_notrace_calls + 1);
+	return x + 7;
+}
+EXPORT_SYMBOL_GPL(tp_target_notrace);
 
 noinline int tp_target_sleep(int ms)
 {
@@ -262,6 +283,8 @@ static long run_case(const char *c, long arg)
 		return tp_target_tail_rust(arg);
 	if (!strcmp(c, "rust"))
 		return tp_target_rust(arg);
+	if (!strcmp(c, "notrace"))
+		return tp_target_notrace(arg);
 	if (!strcmp(c, "dup1"))
 		return tp_dup(arg);
 	if (!strcmp(c, "dup2"))
@@ -280,6 +303,29 @@ static long target_run(const char *c, long arg, bool *toc_ok)
 	return r;
 }
 
+static const struct {
+	const char *name;
+	const void *entry;
+} tp_text_funcs[] = {
+	{ "tp_target_add", tp_target_add },
+	{ "tp_target_depth", tp_target_depth },
+	{ "tp_target_sleep", tp_target_sleep },
+	{ "tp_target_asm", tp_target_asm },
+	{ "tp_target_tail_asm", tp_target_tail_asm },
+	{ "tp_target_notrace", tp_target_notrace },
+};
+
+static int text_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(tp_text_funcs); i++)
+		seq_printf(m, "%s %*phN\n", tp_text_funcs[i].name, 16,
+			   (const u8 *)tp_text_funcs[i].entry - 8);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(text);
+
 /*
  * A call file holds one result: concurrent callers each need their own.
  * "target2" is the same as "target", for a second concurrent caller.
@@ -291,6 +337,7 @@ static int __init tp_target_init(void)
 	int err;
 
 	dir = debugfs_create_dir("tocpatch_test", NULL);
+	debugfs_create_file("text", 0400, dir, NULL, &text_fops);
 	target_file = tp_call_file_create("target", target_run);
 	if (IS_ERR(target_file))
 		goto fail;

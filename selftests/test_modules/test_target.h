@@ -3,7 +3,10 @@
 #ifndef _TOCPATCH_TEST_TARGET_H
 #define _TOCPATCH_TEST_TARGET_H
 
+#include <linux/printk.h>
+#include <linux/sched.h>
 #include <linux/types.h>
+#include <tocpatch.h>
 
 struct dentry;
 
@@ -16,6 +19,7 @@ int tp_target_plain(int a, int b);
 int tp_target_tail_asm(int x);
 int tp_target_tail_rust(int x);
 int tp_target_rust(int x);
+int tp_target_notrace(int x);
 long tp_target_asm(long x);
 int tp_target_dup2(int x);
 unsigned long tp_target_toc(void);
@@ -59,6 +63,34 @@ static __always_inline unsigned long tp_read_r2(void)
 
 	asm volatile("mr %0, 2" : "=r" (r2));
 	return r2;
+}
+
+/*
+ * For the fault-injection test (test-faults.sh): enables @patch with the
+ * @nth allocation of the enable made to fail (per-task fault injection,
+ * as /proc/self/fail-nth does, counted from the call), and logs whether
+ * that failure happened in the enable (0 left) or not. @nth 0: a plain
+ * enable.
+ */
+static inline int tp_fault_enable(struct tocpatch_patch *patch,
+				  unsigned int nth)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	unsigned int left;
+	int ret;
+
+	if (!nth)
+		return tocpatch_enable_patch(patch);
+	WRITE_ONCE(current->fail_nth, nth);
+	ret = tocpatch_enable_patch(patch);
+	left = READ_ONCE(current->fail_nth);
+	WRITE_ONCE(current->fail_nth, 0);
+	pr_info("enable with fail-nth %u returned %d, %u left\n", nth, ret,
+		left);
+	return ret;
+#else
+	return tocpatch_enable_patch(patch);
+#endif
 }
 
 /* What the replacements add, so that a test can tell who ran. */

@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every failure of an enable is undone completely. With per-task fault
+# injection (the task's fail-nth count, as /proc/self/fail-nth sets it;
+# failslab and fail_page_alloc, GFP_KERNEL allocations included) the 1st,
+# 2nd, ... Nth allocation of a patch module's enable fails, until the
+# whole enable ran without the injected failure. The patch module's init
+# sets the count just before it calls tocpatch_enable_patch() (module
+# parameter fail_nth, selftests/test_modules/test_target.h): counted from
+# /proc/self/fail-nth before insmod, most points would fall in exec and
+# the module loader, and each point costs the guest about 2 s. After each
+# load: the text of every function the patch touches is byte for byte what
+# it was (after disabling, if the enable absorbed the failure and
+# succeeded), the status shows no patch, the patch module is not loaded,
+# and the kernel logged no WARN, BUG or oops. At the end a kmemleak scan
+# finds no leak with a tocpatch frame. The same for a patch whose second
+# function is notrace (refused with EINVAL whatever fails).
+
+. "$(dirname "$0")/lib.sh"
+
+D=/sys/kernel/debug
+KL=$D/kmemleak
+
+tap_plan 9
+
+load_mod tocpatch >/dev/null
+load_mod tocpatch_test_target >/dev/null
+load_mod tocpatch_test_caller >/dev/null
+
+# Only the task that writes its fail-nth gets failures (probability 0 for
+# everyone else), and GFP_KERNEL allocations are not exempt; order-0 pages
+# too.
+for a in failslab fail_page_alloc; do
+	echo N >$D/$a/ignore-gfp-wait
+	echo 0 >$D/$a/verbose
+done
+echo 0 >$D/fail_page_alloc/min-order
+[ -w $KL ] && echo clear >$KL
+
+text0=$(cat "$T/text")
+
+# kernel_trouble: the log since the mark has a WARN, BUG or oops.
+kernel_trouble() {
+	log_since | grep -qE 'WARNING:|BUG:|kernel BUG|Oops|Unable to handle|refcount_t:|list_(add|del) corruption'
+}
+
+# faults WHAT MODULE PARAMS WANT: loads MODULE with PARAMS and fail_nth=N,
+# N = 1, 2, ...; WANT is what the enable returns without injected failure
+# (0, or the errno of a refused patch). Ends when the enable returned WANT
+# with the failure still pending (it would have come after the enable).
+# Logs the points tried, the failures that made the enable fail, the
+# failed checks, and sets the tests' verdicts.
+faults() {
+	what=$1 mod=$2 params=$3 want=$4
+	n=0 tried=0 failed=0 bad=0 done=0
+	while [ $done = 0 ] && [ $n -lt 1000 ]; do
+		n=$((n + 1))
+		log_mark
+		insmod "$MODDIR/$mod.ko" fail_nth=$n $params >/dev/null 2>&1
+		rc=$?
+		rep=$(log_since | sed -n 's/.*enable with fail-nth [0-9]* returned \(-*[0-9]*\), \([0-9]*\) left$/\1 \2/p' | tail -n 1)
+		set -- $rep
+		ret=${1:-none} left=${2:-none}
+		why=""
+		[ "$ret" = none ] && why="$why no-report"
+		if [ "$rc" = 0 ]; then
+			# Loaded: the enable absorbed the failure (or saw none).
+			disable_patch "$mod" >/dev/null 2>&1 || why="$why disable-failed"
+			unload_mod "$mod" >/dev/null || why="$why rmmod-failed"
+		fi
+		[ "$(cat "$T/text")" = "$text0" ] || why="$why text-changed"
+		grep -q '^patch ' "$S" && why="$why status-shows-patch"
+		mod_loaded "$mod" && why="$why module-left-loaded"
+		kernel_trouble && why="$why kernel-trouble"
+		if [ -n "$why" ]; then
+			bad=$((bad + 1))
+			[ $bad -le 5 ] && diag "$what: fail-nth $n (enable returned $ret):$why"
+			[ $bad -le 2 ] && log_since | tail -n 15 | sed 's/^/#   /'
+		fi
+		if [ "$left" != 0 ] && [ "$ret" = "$want" ]; then
+			done=1
+		else
+			tried=$n
+			[ "$ret" != "$want" ] && failed=$((failed + 1))
+		fi
+	done
+	diag "$what: $tried fault points in the enable, $failed of them made it fail ($((tried - failed)) absorbed), $bad with a failed check"
+	tap_check "$what: ran until the enable saw no injected failure (after $tried points)" [ $done = 1 ]
+	tap_check "$what: some injected failures made the enable fail ($failed)" [ $failed -gt 0 ]
+	tap_check "$what: every failure undone (text, status, module, log): $bad bad" [ $bad = 0 ]
+}
+
+faults "patch of 5 functions" tocpatch_test_patch "" 0
+faults "second function notrace" tocpatch_test_bad "which=14" -22
+
+for a in failslab fail_page_alloc; do
+	echo Y >$D/$a/ignore-gfp-wait
+done
+echo 1 >$D/fail_page_alloc/min-order
+
+expect_call "the target works unpatched after all that" target local 5 6
+out=$(load_mod tocpatch_test_patch)
+expect_call "and a patch still applies" target local 5 1006
+disable_patch tocpatch_test_patch >/dev/null
+unload_mod tocpatch_test_patch >/dev/null
+
+if [ -w $KL ]; then
+	# kmemleak reports objects unreferenced for 5 s or more.
+	sleep 6
+	scanned=0
+	echo scan >$KL && sleep 1 && echo scan >$KL && scanned=1
+	leaks=$(grep -c '\[tocpatch\]' $KL)
+	[ "$leaks" = 0 ] || sed 's/^/#   /' $KL | head -n 40
+	diag "kmemleak: $(grep -c 'unreferenced object' $KL) unreferenced object(s) in all"
+	tap_check "kmemleak scanned: no leak with a tocpatch frame ($leaks frames)" \
+		[ "$scanned$leaks" = 10 ]
+else
+	tap_skip "kmemleak" "no $KL"
+fi
+unload_mod tocpatch_test_caller >/dev/null
+unload_mod tocpatch_test_target >/dev/null
+unload_mod tocpatch >/dev/null
+tap_done
