@@ -5,8 +5,10 @@
 //!
 //! Locking: `REGISTRY` (a mutex) protects the list of patches and every
 //! patch's state, and each function's registry-side state ([`Func`]: its
-//! hook, marker state, module gone); enable, disable, the status file and
-//! the module notifier take it, and all of them may sleep. A disable
+//! hook, marker state, module gone); enable, disable, the status file,
+//! the sysfs files (`query`) and the module notifier take it, and all of
+//! them may sleep. Nothing waits for a sysfs directory's removal while
+//! holding it (rust/sysfs.rs: the removal waits for reads). A disable
 //! waiting for the patch code to fall out of use does so without it (the
 //! patch is `releasing` meanwhile, which nothing else changes). The ftrace
 //! callback and the return trampoline never take it: they only read a
