@@ -15,11 +15,12 @@
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
 //! `asm_shim` (call classification), `shadow` (per-task shadow frames),
 //! `trampoline` (Rust side of the trampolines), `target` (a patched
-//! function as the callback sees it), `patch` (patch objects and state
-//! machine), `symbols` (resolution), `markers` (placed markers and their
+//! function as the callback sees it), `patch` (patch objects, their registry and state
+//! machine; by concern in `patch/`: API parsing, enable, disable and
+//! release, module notifier, C exports), `symbols` (resolution), `markers` (placed markers and their
 //! suspension during CPU hotplug), `nmi` (markers and NMI handlers, which
 //! run with ftrace off), `text_patch` (marker text writes),
-//! `control` (debugfs files), `abi` (the C API layout), `glue` (C helpers),
+//! `control` (debugfs files and the status text), `abi` (the C API layout), `glue` (C helpers),
 //! `shadow_var` (the API's shadow variables),
 //! `logic` (pure logic, also tested on the host).
 
