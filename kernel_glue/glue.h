@@ -61,7 +61,9 @@ void tocpatch_shvar_kfree_rcu(void *node, void *head);
 void tocpatch_shvar_report(int what, void *obj, unsigned long id, int err);
 
 /* Implemented in Rust (rust/patch.rs, rust/markers.rs, rust/shadow.rs). */
-void tocpatch_module_going(const char *name);
+int tocpatch_module_coming(struct module *mod, const char *name);
+void tocpatch_module_live(struct module *mod);
+void tocpatch_module_going(struct module *mod, const char *name);
 void tocpatch_markers_suspend(void);
 void tocpatch_markers_resume(void);
 bool tocpatch_shadow_holds(void *stack, const unsigned long *owners,

@@ -3,7 +3,8 @@
 //! The control and counter files, in debugfs:
 //!
 //! * `/sys/kernel/debug/tocpatch/status` (read): one line per patch,
-//!   `patch NAME STATE`, then one per function:
+//!   `patch NAME STATE`, then one per object, `  object NAME patched 0/1`,
+//!   each followed by one per function of it:
 //!   `  func NAME prologue FORM marker STATE calls N local N global N
 //!   fallback N depth N peak N` (see Documentation/index.rst).
 //! * `/sys/kernel/debug/tocpatch/control` (write): `disable NAME`.
@@ -51,23 +52,25 @@ fn show_patches(f: &mut core::fmt::Formatter<'_>, reg: &[KBox<Patch>]) -> core::
             )?,
             _ => writeln!(f)?,
         }
-        for x in p.funcs.iter() {
-            let t = &x.t;
-            let c = &t.counters;
-            let marker = match (t.marker.is_some(), x.marker_placed) {
-                _ if x.gone => "gone",
-                _ if x.marker_stuck => "stuck",
-                (false, _) => "none",
-                (true, true) if out => "suspended",
-                (true, true) => "placed",
-                (true, false) => "removed",
-            };
-            let form = match t.marker {
-                None => "none",
-                Some(m) if m.width == crate::logic::insn::Width::Word => "toc-relative",
-                Some(_) => "toc-load",
-            };
-            writeln!(
+        for (i, o) in p.objs.iter().enumerate() {
+            writeln!(f, "  object {} patched {}", o.label(), u8::from(o.patched))?;
+            for x in p.funcs.iter().filter(|x| x.obj == i) {
+                let t = &x.t;
+                let c = &t.counters;
+                let marker = match (t.marker.is_some(), x.marker_placed) {
+                    _ if x.gone => "gone",
+                    _ if x.marker_stuck => "stuck",
+                    (false, _) => "none",
+                    (true, true) if out => "suspended",
+                    (true, true) => "placed",
+                    (true, false) => "removed",
+                };
+                let form = match t.marker {
+                    None => "none",
+                    Some(m) if m.width == crate::logic::insn::Width::Word => "toc-relative",
+                    Some(_) => "toc-load",
+                };
+                writeln!(
                 f,
                 "  func {} prologue {} marker {} tail-out {} calls {} local {} global {} fallback {} depth {} peak {}",
                 t.name(),
@@ -81,6 +84,7 @@ fn show_patches(f: &mut core::fmt::Formatter<'_>, reg: &[KBox<Patch>]) -> core::
                 c.depth.load(Relaxed),
                 c.peak.load(Relaxed)
             )?;
+            }
         }
     }
     Ok(())

@@ -28,9 +28,9 @@
 //! `Arc`). A target is freed only after its hook is dropped (unregistered)
 //! and no live task holds a shadow frame of it (the release wait).
 
-use kernel::{prelude::*, str::CString, sync::Arc};
+use kernel::{bindings, prelude::*, str::CString, sync::Arc};
 
-use crate::abi::TocpatchPatch;
+use crate::abi::{TocpatchCallbacks, TocpatchObject, TocpatchPatch};
 use crate::ftrace_hook::Hook;
 use crate::glue;
 use crate::logic::state::PatchState;
@@ -45,8 +45,92 @@ mod notify;
 pub(crate) use api::s;
 pub(crate) use disable::disable_by_name;
 
+/// One object (vmlinux or a module) of a patch, as the registry keeps it.
+pub(crate) struct Obj {
+    /// Its `tocpatch_object` in the patch module.
+    pub(crate) api: *mut TocpatchObject,
+    /// Module name, `None` for vmlinux.
+    pub(crate) name: Option<CString>,
+    /// Its functions are patched (hooked and active), for its module's
+    /// current load; false while the module is not loaded.
+    pub(crate) patched: bool,
+    /// Its `pre_patch` callback succeeded (or it has none): `post_unpatch`
+    /// is due (livepatch's `post_unpatch_enabled`).
+    pub(crate) post_unpatch_due: bool,
+}
+
+impl Obj {
+    /// The name the callbacks' log lines give it.
+    pub(crate) fn label(&self) -> &str {
+        self.name.as_deref().map_or("vmlinux", s)
+    }
+
+    fn callbacks(&self) -> &TocpatchCallbacks {
+        // SAFETY: `api` points into the patch module's static description,
+        // live while the patch is registered (we hold its module); only
+        // its `module` field is written, by us, under REGISTRY.
+        unsafe { &(*self.api).callbacks }
+    }
+
+    /// Runs `pre_patch` for this object's module `module` (NULL: vmlinux).
+    pub(crate) fn pre_patch(&mut self, module: glue::ModulePtr) -> Result {
+        // SAFETY: see `callbacks`; we hold REGISTRY, which serialises every
+        // write of this field, and the callbacks only run under it.
+        unsafe { (*self.api).module = module };
+        let r = match self.callbacks().pre_patch {
+            // SAFETY: a callback of the patch module, given its object.
+            Some(cb) => unsafe { cb(self.api) },
+            None => 0,
+        };
+        if r != 0 {
+            pr_warn!("pre-patch callback failed for object '{}'\n", self.label());
+            // SAFETY: as above.
+            unsafe { (*self.api).module = core::ptr::null_mut() };
+            return Err(Error::from_errno(if r < 0 {
+                r
+            } else {
+                -(bindings::EINVAL as i32)
+            }));
+        }
+        self.post_unpatch_due = true;
+        Ok(())
+    }
+
+    /// Runs `post_patch` and records the object as patched.
+    pub(crate) fn post_patch(&mut self) {
+        self.patched = true;
+        if let Some(cb) = self.callbacks().post_patch {
+            // SAFETY: a callback of the patch module, given its object.
+            unsafe { cb(self.api) };
+        }
+    }
+
+    /// Runs `pre_unpatch`.
+    pub(crate) fn pre_unpatch(&self) {
+        if let Some(cb) = self.callbacks().pre_unpatch {
+            // SAFETY: a callback of the patch module, given its object.
+            unsafe { cb(self.api) };
+        }
+    }
+
+    /// Records the object as unpatched and runs `post_unpatch` if due.
+    pub(crate) fn post_unpatch(&mut self) {
+        self.patched = false;
+        if core::mem::take(&mut self.post_unpatch_due) {
+            if let Some(cb) = self.callbacks().post_unpatch {
+                // SAFETY: a callback of the patch module, given its object.
+                unsafe { cb(self.api) };
+            }
+        }
+        // SAFETY: see `pre_patch`.
+        unsafe { (*self.api).module = core::ptr::null_mut() };
+    }
+}
+
 /// One function of a patch, as the registry keeps it.
 pub(crate) struct Func {
+    /// Its object, an index in [`Patch::objs`].
+    pub(crate) obj: usize,
     /// What the callback sees.
     pub(crate) t: Arc<Target>,
     /// The registered ftrace ops, `None` once unhooked.
@@ -76,6 +160,10 @@ pub(crate) struct Patch {
     pub(crate) text: (u64, u64),
     pub(crate) state: PatchState,
     pub(crate) why: Why,
+    /// Its objects, in the order of its description.
+    pub(crate) objs: KVec<Obj>,
+    /// The functions of its loaded objects; those of a module that went
+    /// stay (`gone`) until the patch is released, for the release wait.
     pub(crate) funcs: KVec<Func>,
 }
 
@@ -89,10 +177,27 @@ kernel::sync::global_lock! {
     unsafe(uninit) static REGISTRY: Mutex<KVec<KBox<Patch>>> = KVec::new();
 }
 
+/// Modules in MODULE_STATE_COMING whose COMING notification the registry
+/// has seen (so they are patched, or being patched); taken only under
+/// `REGISTRY`. A module still COMING that is not listed is patched by its
+/// notification, not by an enable.
+struct Coming(KVec<glue::ModulePtr>);
+
+// SAFETY: the pointers are only compared, never dereferenced.
+unsafe impl Send for Coming {}
+
+kernel::sync::global_lock! {
+    // SAFETY: initialised in the module initialiser before any use.
+    unsafe(uninit) static COMING: Mutex<Coming> = Coming(KVec::new());
+}
+
 /// Initialises the registry (module init).
 pub(crate) fn init() {
-    // SAFETY: called once, before any other use of REGISTRY.
-    unsafe { REGISTRY.init() };
+    // SAFETY: called once, before any other use of REGISTRY and COMING.
+    unsafe {
+        REGISTRY.init();
+        COMING.init();
+    }
 }
 
 /// The index of the patch whose box is at `id`.
@@ -108,10 +213,22 @@ pub(crate) fn count() -> usize {
 /// Frees the registry's buffer (module unload: a static is never dropped).
 pub(crate) fn fini() {
     drop(core::mem::replace(&mut *REGISTRY.lock(), KVec::new()));
+    drop(core::mem::replace(&mut COMING.lock().0, KVec::new()));
 }
 
 /// Calls `f` with the registered patches, under `REGISTRY` (for the
 /// status file: `f` may not call back into the registry).
 pub(crate) fn with_registry<R>(f: impl FnOnce(&[KBox<Patch>]) -> R) -> R {
     f(&REGISTRY.lock())
+}
+
+/// Whether object `obj` (index in the patch's description) of the patch
+/// named `patch` is patched now; `None` if there is no such patch or
+/// object (for the `<object>/patched` file).
+// The sysfs files (another branch) are its users.
+#[allow(dead_code)]
+pub(crate) fn object_patched(patch: &[u8], obj: usize) -> Option<bool> {
+    let reg = REGISTRY.lock();
+    let p = reg.iter().find(|p| p.name.to_bytes() == patch)?;
+    p.objs.get(obj).map(|o| o.patched)
 }

@@ -15,7 +15,7 @@ use kernel::{
     sync::Arc,
 };
 
-use super::Func;
+use super::{Func, Obj};
 use crate::abi::{TocpatchFunc, TocpatchObject, TocpatchPatch};
 use crate::symbols;
 use crate::target::{Target, TargetInfo};
@@ -34,8 +34,10 @@ pub(crate) fn s(c: &CStr) -> &str {
     c.to_str().unwrap_or("?")
 }
 
-/// Builds the function for one `tocpatch_func`.
-fn new_func(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<Func> {
+/// Checks one `tocpatch_func` without resolving it (its object may not be
+/// loaded): a name, and a replacement that is a function of the patch
+/// module. Returns the name.
+fn check_func<'a>(f: &TocpatchFunc, text: (u64, u64)) -> Result<&'a CStr> {
     let name = cstr(f.old_name).ok_or(EINVAL)?;
     let new_func = f.new_func as u64;
     match symbols::symbol_at(new_func) {
@@ -49,6 +51,101 @@ fn new_func(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<Fu
             return Err(EINVAL);
         }
     }
+    Ok(name)
+}
+
+/// The `tocpatch_func` entries of an object, up to its terminator.
+fn funcs_of(obj: &TocpatchObject) -> impl Iterator<Item = &TocpatchFunc> {
+    let mut f = obj.funcs;
+    core::iter::from_fn(move || {
+        // SAFETY: `funcs` is an array terminated by a NULL `old_name`, in
+        // the patch module; we stop at the terminator.
+        let func = unsafe { f.as_ref() }.filter(|fu: &&TocpatchFunc| !fu.old_name.is_null())?;
+        // SAFETY: still inside the terminated array.
+        f = unsafe { f.add(1) };
+        Some(func)
+    })
+}
+
+/// Walks an API patch: its objects, each checked (a name given once, a
+/// non-empty function list, each entry checked by [`check_func`]), none
+/// resolved yet.
+pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> {
+    let mut objs = KVec::<Obj>::new();
+    if api.objs.is_null() {
+        return Err(EINVAL);
+    }
+    let mut o = api.objs;
+    // SAFETY: `objs` is an array terminated by an entry with NULL `funcs`.
+    while let Some(obj) = unsafe { o.as_ref() }.filter(|ob: &&TocpatchObject| !ob.funcs.is_null()) {
+        let name = cstr(obj.name);
+        if objs
+            .iter()
+            .any(|x| x.name.as_deref().map(CStr::to_bytes) == name.map(CStr::to_bytes))
+        {
+            pr_err!("object {} is listed twice\n", name.map_or("vmlinux", s));
+            return Err(EINVAL);
+        }
+        let mut n = 0;
+        for func in funcs_of(obj) {
+            check_func(func, text)?;
+            n += 1;
+        }
+        if n == 0 {
+            pr_err!("object {} has no functions\n", name.map_or("vmlinux", s));
+            return Err(EINVAL);
+        }
+        objs.push(
+            Obj {
+                api: o,
+                name: match name {
+                    Some(n) => Some(CString::try_from_fmt(fmt!("{}", s(n)))?),
+                    None => None,
+                },
+                patched: false,
+                post_unpatch_due: false,
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: still inside the terminated array.
+        o = unsafe { o.add(1) };
+    }
+    if objs.is_empty() {
+        pr_err!("patch has no functions\n");
+        return Err(EINVAL);
+    }
+    Ok(objs)
+}
+
+/// Resolves the functions of object `idx` of `objs` (its module loaded)
+/// and appends them to `funcs`, which must not have them already.
+pub(super) fn resolve_obj(
+    objs: &KVec<Obj>,
+    idx: usize,
+    text: (u64, u64),
+    funcs: &mut KVec<Func>,
+) -> Result {
+    let obj = &objs[idx];
+    // SAFETY: `api` points into the patch module's static description.
+    let api = unsafe { &*obj.api };
+    for func in funcs_of(api) {
+        let n = new_func(idx, obj.name.as_deref(), func, text)?;
+        if funcs
+            .iter()
+            .any(|x: &Func| x.t.global_entry == n.t.global_entry)
+        {
+            pr_err!("{}: listed twice\n", n.t.name());
+            return Err(EINVAL);
+        }
+        funcs.push(n, GFP_KERNEL)?;
+    }
+    Ok(())
+}
+
+/// Builds the function for one `tocpatch_func`.
+fn new_func(idx: usize, obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<Func> {
+    let name = check_func(f, text)?;
+    let new_func = f.new_func as u64;
     let func = symbols::resolve(obj, name, f.old_sympos as u64)?;
     let tail_out = symbols::tail_calls_out(new_func, text)?;
     if tail_out {
@@ -75,47 +172,11 @@ fn new_func(obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<Fu
         marker,
     });
     Ok(Func {
+        obj: idx,
         t: Arc::new(t, GFP_KERNEL)?,
         hook: None,
         marker_placed: false,
         marker_stuck: false,
         gone: false,
     })
-}
-
-/// Collects the functions of an API patch.
-pub(super) fn collect(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Func>> {
-    let mut funcs = KVec::new();
-    if api.objs.is_null() {
-        return Err(EINVAL);
-    }
-    let mut o = api.objs;
-    // SAFETY: `objs` is an array terminated by an entry with NULL `funcs`.
-    while let Some(obj) = unsafe { o.as_ref() }.filter(|ob: &&TocpatchObject| !ob.funcs.is_null()) {
-        let objname = cstr(obj.name);
-        let mut f = obj.funcs;
-        while let Some(func) =
-            // SAFETY: `funcs` is an array terminated by a NULL `old_name`.
-            unsafe { f.as_ref() }.filter(|fu: &&TocpatchFunc| !fu.old_name.is_null())
-        {
-            let n = new_func(objname, func, text)?;
-            if funcs
-                .iter()
-                .any(|x: &Func| x.t.global_entry == n.t.global_entry)
-            {
-                pr_err!("{}: listed twice\n", n.t.name());
-                return Err(EINVAL);
-            }
-            funcs.push(n, GFP_KERNEL)?;
-            // SAFETY: still inside the terminated array.
-            f = unsafe { f.add(1) };
-        }
-        // SAFETY: still inside the terminated array.
-        o = unsafe { o.add(1) };
-    }
-    if funcs.is_empty() {
-        pr_err!("patch has no functions\n");
-        return Err(EINVAL);
-    }
-    Ok(funcs)
 }

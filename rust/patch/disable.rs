@@ -149,6 +149,11 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     };
     let was_enabled = p.state == PatchState::Enabled;
     p.state = next;
+    if was_enabled {
+        for o in p.objs.iter().filter(|o| o.patched) {
+            o.pre_unpatch();
+        }
+    }
     let done = unhook(&mut p.funcs, |f| !f.gone, false);
     if done.stuck != 0 {
         if let Some(Next::To(pinned)) = transition(p.state, Event::MarkerStuck) {
@@ -161,6 +166,9 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
             done.stuck
         );
         return Err(EBUSY);
+    }
+    for o in p.objs.iter_mut().filter(|o| o.patched) {
+        o.post_unpatch();
     }
     if was_enabled {
         for f in p.funcs.iter() {

@@ -22,56 +22,56 @@ use kernel::{
     sync::atomic::Relaxed,
 };
 
-use super::api::{collect, s};
+use super::api::{parse, resolve_obj, s};
 use super::disable::unhook;
-use super::{Func, Patch, Why, REGISTRY};
+use super::{Func, Obj, Patch, Why, COMING, REGISTRY};
 use crate::abi::TocpatchPatch;
 use crate::ftrace_hook::Hook;
 use crate::glue;
 use crate::logic::state::PatchState;
 use crate::markers;
 
-/// References on the modules a patch's functions are in, held for the
+/// References on the loaded modules of a patch's objects, held for the
 /// enable (dropped, in `drop`, before the registry lock is released).
-struct ObjRefs(KVec<glue::ModulePtr>);
+pub(super) struct ObjRefs(KVec<(usize, glue::ModulePtr)>);
 
 impl ObjRefs {
-    /// Takes a reference on each distinct object module of `funcs`, or
-    /// fails with `ENODEV` (one log line) if one is going away.
-    fn get(funcs: &KVec<Func>) -> Result<Self> {
+    /// Takes a reference on the module of each object of `objs` that is
+    /// loaded: live, or coming and seen by the notifier (`coming`). A
+    /// module that is not loaded, going away, or coming but not yet seen
+    /// is left to the notifier (as livepatch does).
+    pub(super) fn get(objs: &KVec<Obj>, coming: &[glue::ModulePtr]) -> Result<Self> {
         let mut refs = ObjRefs(KVec::new());
-        for (i, f) in funcs.iter().enumerate() {
-            let Some(obj) = f.t.object.as_ref() else {
+        for (i, o) in objs.iter().enumerate() {
+            let Some(name) = o.name.as_ref() else {
                 continue;
             };
-            if funcs[..i].iter().any(|g| {
-                g.t.object
-                    .as_ref()
-                    .is_some_and(|o| o.to_bytes() == obj.to_bytes())
-            }) {
-                continue;
-            }
             refs.0.reserve(1, GFP_KERNEL)?;
             let mut m: glue::ModulePtr = core::ptr::null_mut();
-            // SAFETY: `obj` is a NUL-terminated string; `m` is ours.
-            let r = unsafe { glue::tocpatch_object_get(obj.as_char_ptr(), &mut m) };
-            if r != 0 {
-                pr_err!(
-                    "module {} is going away (or gone): cannot patch {}\n",
-                    s(obj),
-                    f.t.name()
-                );
-                return Err(ENODEV);
+            // SAFETY: `name` is a NUL-terminated string; `m` is ours.
+            let r = unsafe { glue::tocpatch_object_get(name.as_char_ptr(), &mut m) };
+            if r == 0 || (r == 1 && coming.contains(&m)) {
+                refs.0.push((i, m), GFP_KERNEL)?;
+            } else if r == 1 {
+                // SAFETY: the reference just taken.
+                unsafe { glue::tocpatch_module_put(m) };
             }
-            refs.0.push(m, GFP_KERNEL)?;
         }
         Ok(refs)
+    }
+
+    /// Whether object `i` is loaded, and its module (NULL for vmlinux).
+    pub(super) fn loaded(&self, objs: &KVec<Obj>, i: usize) -> Option<glue::ModulePtr> {
+        if objs[i].name.is_none() {
+            return Some(core::ptr::null_mut());
+        }
+        self.0.iter().find(|(j, _)| *j == i).map(|(_, m)| *m)
     }
 }
 
 impl Drop for ObjRefs {
     fn drop(&mut self) {
-        for m in self.0.iter() {
+        for (_, m) in self.0.iter() {
             // SAFETY: a reference taken in `get`.
             unsafe { glue::tocpatch_module_put(*m) };
         }
@@ -79,7 +79,7 @@ impl Drop for ObjRefs {
 }
 
 /// Registers hooks, then places markers; the functions stay inactive.
-fn hook_all(funcs: &mut KVec<Func>) -> Result {
+pub(super) fn hook_all(funcs: &mut KVec<Func>) -> Result {
     for f in funcs.iter_mut() {
         f.hook = Some(Hook::register(&f.t)?);
     }
@@ -100,7 +100,7 @@ fn hook_all(funcs: &mut KVec<Func>) -> Result {
 /// use. A marker that cannot be restored keeps its hook for good: the
 /// function stays hooked, inactive (its callback only repairs r2), and
 /// tocpatch holds a reference on itself so that the callback's code stays.
-fn undo(funcs: &mut KVec<Func>) {
+pub(super) fn undo(funcs: &mut KVec<Func>) {
     if unhook(funcs, |_| true, false).stuck == 0 {
         return;
     }
@@ -142,21 +142,25 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         pr_err!("patch {} is already registered\n", s(&name));
         return Err(EEXIST);
     }
-    let funcs = collect(api, text)?;
-    for f in funcs.iter() {
-        if reg
-            .iter()
-            .flat_map(|p| p.funcs.iter())
-            .any(|o| !o.gone && o.t.global_entry == f.t.global_entry)
-        {
-            pr_err!("{}: already patched by another patch\n", f.t.name());
-            return Err(EBUSY);
+    let objs = parse(api, text)?;
+    // The loaded target modules cannot go while we hook and mark their
+    // functions; once the patch is registered the module notifier (which
+    // waits for REGISTRY) patches a module that comes and unpatches one
+    // that goes. Dropped before REGISTRY.
+    let refs = ObjRefs::get(&objs, &COMING.lock().0)?;
+    let mut funcs = KVec::new();
+    for i in 0..objs.len() {
+        if refs.loaded(&objs, i).is_some() {
+            resolve_obj(&objs, i, text, &mut funcs)?;
         }
     }
-    // The target modules cannot go while we hook and mark their functions;
-    // once the patch is registered the module notifier (which waits for
-    // REGISTRY) unpatches a module that goes. Dropped before REGISTRY.
-    let objs = ObjRefs::get(&funcs)?;
+    check_conflicts(&reg, &funcs)?;
+    let mut load = KVec::with_capacity(objs.len(), GFP_KERNEL)?;
+    for i in 0..objs.len() {
+        if let Some(m) = refs.loaded(&objs, i) {
+            load.push((i, m), GFP_KERNEL)?;
+        }
+    }
     // Every allocation before the first hook: nothing can fail after the
     // hooks are registered but the hooks and markers themselves.
     reg.reserve(1, GFP_KERNEL)?;
@@ -168,6 +172,7 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
             text,
             state: PatchState::Enabled,
             why: Why::InUse,
+            objs,
             funcs,
         },
         GFP_KERNEL,
@@ -177,14 +182,11 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         pr_err!("patch module {} is going away\n", s(&p.name));
         return Err(ENODEV);
     }
-    if let Err(e) = hook_all(&mut p.funcs) {
-        undo(&mut p.funcs);
+    let pm = &mut *p;
+    if let Err(e) = apply(&mut pm.objs, &load, &mut pm.funcs) {
         // SAFETY: the reference taken above.
         unsafe { glue::tocpatch_module_put(api.module) };
         return Err(e);
-    }
-    for f in p.funcs.iter() {
-        f.t.active.store(true, Relaxed);
     }
     let n = p.funcs.len();
     let marked = p.funcs.iter().filter(|f| f.t.marker.is_some()).count();
@@ -194,11 +196,62 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         n,
         marked
     );
+    for &(i, _) in load.iter() {
+        p.objs[i].post_patch();
+    }
     if reg.push_within_capacity(p).is_err() {
         // Cannot happen: reserved above.
         pr_err!("registry full after reserving room\n");
     }
-    drop(objs);
+    drop(refs);
     drop(reg);
+    Ok(())
+}
+
+/// Fails with `EBUSY` (one log line) if a function of `funcs` is patched
+/// by a registered patch already.
+pub(super) fn check_conflicts(reg: &KVec<KBox<Patch>>, funcs: &KVec<Func>) -> Result {
+    for f in funcs.iter() {
+        if reg
+            .iter()
+            .flat_map(|p| p.funcs.iter())
+            .any(|o| !o.gone && o.t.global_entry == f.t.global_entry)
+        {
+            pr_err!("{}: already patched by another patch\n", f.t.name());
+            return Err(EBUSY);
+        }
+    }
+    Ok(())
+}
+
+/// Patches the objects `load` lists (index in `objs`, module) whose
+/// functions are `funcs` (resolved, inactive): runs each one's
+/// `pre_patch`, hooks and marks the functions, and activates them; the
+/// caller runs `post_patch`. On failure nothing stays patched: hooks and
+/// markers are undone, and the objects whose `pre_patch` ran get
+/// `post_unpatch` (as livepatch's cancelled transition).
+pub(super) fn apply(
+    objs: &mut KVec<Obj>,
+    load: &[(usize, glue::ModulePtr)],
+    funcs: &mut KVec<Func>,
+) -> Result {
+    for (k, &(i, m)) in load.iter().enumerate() {
+        if let Err(e) = objs[i].pre_patch(m) {
+            for &(j, _) in load[..k].iter() {
+                objs[j].post_unpatch();
+            }
+            return Err(e);
+        }
+    }
+    if let Err(e) = hook_all(funcs) {
+        undo(funcs);
+        for &(j, _) in load.iter() {
+            objs[j].post_unpatch();
+        }
+        return Err(e);
+    }
+    for f in funcs.iter() {
+        f.t.active.store(true, Relaxed);
+    }
     Ok(())
 }
