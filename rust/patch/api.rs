@@ -91,8 +91,17 @@ pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> 
             check_func(func, text)?;
             n += 1;
         }
-        if n == 0 {
-            pr_err!("object {} has no functions\n", name.map_or("vmlinux", s));
+        let cb = &obj.callbacks;
+        let has_callbacks = cb.pre_patch.is_some()
+            || cb.post_patch.is_some()
+            || cb.pre_unpatch.is_some()
+            || cb.post_unpatch.is_some();
+        // An object may have only callbacks (as in livepatch).
+        if n == 0 && !has_callbacks {
+            pr_err!(
+                "object {} has neither functions nor callbacks\n",
+                name.map_or("vmlinux", s)
+            );
             return Err(EINVAL);
         }
         objs.push(
@@ -111,7 +120,7 @@ pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> 
         o = unsafe { o.add(1) };
     }
     if objs.is_empty() {
-        pr_err!("patch has no functions\n");
+        pr_err!("patch has no objects\n");
         return Err(EINVAL);
     }
     Ok(objs)

@@ -124,9 +124,9 @@ pub(crate) extern "C" fn tocpatch_module_coming(
         Ok(()) => 0,
         Err(e) => {
             pr_warn!(
-                "cannot apply a patch to loading module '{}' ({:?}): refusing its load\n",
+                "cannot apply a patch to loading module '{}' ({}): refusing its load\n",
                 s(name),
-                e
+                e.to_errno()
             );
             unpatch_module(&mut reg, name);
             COMING.lock().0.retain(|m| *m != module);
