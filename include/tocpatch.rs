@@ -25,6 +25,10 @@
 //! tocpatch reads the descriptions while the patch is enabled, and holds a
 //! reference on the module until it is released (see the C header).
 //!
+//! An object's callbacks (`struct tocpatch_callbacks`) are given as a type
+//! implementing [`ObjectCallbacks`]: `Object::module(...)
+//! .with_callbacks::<MyCallbacks>()`.
+//!
 //! Shadow variables ([`ShadowVar`]) attach typed data to existing kernel
 //! objects (`tocpatch_shadow_*()` of the C header).
 

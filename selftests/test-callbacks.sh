@@ -10,7 +10,8 @@
 # lines have no counterpart). Then what upstream has no test for: a
 # patch enabled before its target module, whose patched function is then
 # called locally, globally and through a sibling call and gets the
-# replacement, across an unload and a reload of the module.
+# replacement, across an unload and a reload of the module. Last, the
+# callbacks samples are loaded.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -19,7 +20,7 @@ DEMO2=tocpatch_test_callbacks_demo2
 MOD=tocpatch_test_callbacks_mod
 BUSY=tocpatch_test_callbacks_busy
 
-tap_plan 27
+tap_plan 29
 
 # lines: the log since the mark, our modules' lines and tocpatch's
 # lifecycle lines, without timestamps (and without the function counts of
@@ -312,5 +313,22 @@ done
 disable tocpatch_test_late_patch
 unload_mod tocpatch_test_late_patch >/dev/null
 tap_check "all unloaded" mod_absent tocpatch_test_late_patch
+
+# 11. The samples (samples/tocpatch_sample_callbacks_*): the demo first,
+# then its targets; the busy module's delayed work runs the replacement.
+SD=tocpatch_sample_callbacks_demo
+log_mark
+load_mod $SD >/dev/null
+load_mod tocpatch_sample_callbacks_busymod sleep_ms=0 >/dev/null
+load_mod tocpatch_sample_callbacks_mod >/dev/null
+sleep 1
+tap_check "samples: the busy module's work runs the replacement" \
+	log_has "^\[[ 0-9.]*\] $SD: patched_work_func"
+tap_check "samples: the late module's callbacks ran at its load" \
+	log_has "$SD: post_patch_callback: tocpatch_sample_callbacks_mod -> \\[MODULE_STATE_COMING\\]"
+disable $SD
+unload_mod $SD >/dev/null
+unload_mod tocpatch_sample_callbacks_mod >/dev/null
+unload_mod tocpatch_sample_callbacks_busymod >/dev/null
 
 tap_done
