@@ -12,10 +12,13 @@
 //!
 //! The status text is the control interface's (`control.rs`), which
 //! reads the registry through [`with_registry`]; queries for other
-//! interfaces belong here too. Dependencies go one way: `exports` and
-//! `notify` use `enable` and `disable`, `enable` uses `disable` and `api`;
-//! all of them use [`crate::target`] and [`crate::ftrace_hook`], which
-//! never use this module.
+//! interfaces (such as [`object_patched`]) belong here too. Dependencies
+//! go one way: this file (data model and registry) uses none of the files
+//! under `patch/` (it only re-exports `disable_by_name`); `api` uses it;
+//! `disable` uses it; `enable` uses `api` and `disable`; `notify` and
+//! `exports` use `enable` and `disable`. All of them use
+//! [`crate::target`] and [`crate::ftrace_hook`], which never use this
+//! module.
 //!
 //! Locking: `REGISTRY` (a mutex) protects the list of patches and every
 //! patch's state, and each function's registry-side state ([`Func`]: its
@@ -28,7 +31,12 @@
 //! `Arc`). A target is freed only after its hook is dropped (unregistered)
 //! and no live task holds a shadow frame of it (the release wait).
 
-use kernel::{bindings, prelude::*, str::CString, sync::Arc};
+use kernel::{
+    bindings,
+    prelude::*,
+    str::{CStr, CString},
+    sync::Arc,
+};
 
 use crate::abi::{TocpatchCallbacks, TocpatchObject, TocpatchPatch};
 use crate::ftrace_hook::Hook;
@@ -42,8 +50,12 @@ mod enable;
 mod exports;
 mod notify;
 
-pub(crate) use api::s;
 pub(crate) use disable::disable_by_name;
+
+/// A name for log lines.
+pub(crate) fn s(c: &CStr) -> &str {
+    c.to_str().unwrap_or("?")
+}
 
 /// One object (vmlinux or a module) of a patch, as the registry keeps it.
 pub(crate) struct Obj {

@@ -15,7 +15,7 @@ use kernel::{
     sync::Arc,
 };
 
-use super::{Func, Obj};
+use super::{s, Func, Obj};
 use crate::abi::{TocpatchFunc, TocpatchObject, TocpatchPatch};
 use crate::symbols;
 use crate::target::{Target, TargetInfo};
@@ -28,10 +28,6 @@ pub(super) fn cstr<'a>(p: *const ffi::c_char) -> Option<&'a CStr> {
         // in the patch module, which outlives the patch.
         Some(unsafe { CStr::from_char_ptr(p) })
     }
-}
-
-pub(crate) fn s(c: &CStr) -> &str {
-    c.to_str().unwrap_or("?")
 }
 
 /// Checks one `tocpatch_func` without resolving it (its object may not be

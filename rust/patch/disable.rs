@@ -11,8 +11,7 @@
 
 use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
 
-use super::api::s;
-use super::{find, Func, Patch, Why, REGISTRY};
+use super::{find, s, Func, Patch, Why, REGISTRY};
 use crate::glue;
 use crate::logic::state::{transition, Event, Next, PatchState};
 use crate::markers;

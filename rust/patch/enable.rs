@@ -22,9 +22,9 @@ use kernel::{
     sync::atomic::Relaxed,
 };
 
-use super::api::{parse, resolve_obj, s};
+use super::api::{parse, resolve_obj};
 use super::disable::unhook;
-use super::{Func, Obj, Patch, Why, COMING, REGISTRY};
+use super::{s, Func, Obj, Patch, Why, COMING, REGISTRY};
 use crate::abi::TocpatchPatch;
 use crate::ftrace_hook::Hook;
 use crate::glue;

@@ -9,11 +9,11 @@
 
 use kernel::{ffi, prelude::*, str::CStr};
 
+use super::api::cstr;
 use super::api::resolve_obj;
-use super::api::{cstr, s};
 use super::disable::unhook;
 use super::enable::{apply, check_conflicts};
-use super::{Func, Obj, Patch, COMING, REGISTRY};
+use super::{s, Func, Obj, Patch, COMING, REGISTRY};
 use crate::glue;
 use crate::logic::state::PatchState;
 
@@ -37,8 +37,12 @@ fn unpatch_module(reg: &mut KVec<KBox<Patch>>, name: &CStr) {
         if !p.funcs.iter().any(&in_module) && !p.objs.iter().any(|o| o.patched && is_obj(o)) {
             continue;
         }
-        for o in p.objs.iter().filter(|o| o.patched && is_obj(o)) {
-            o.pre_unpatch();
+        // A disabled patch (pinned by a stuck marker) ran its
+        // `pre_unpatch` at the disable.
+        if p.state == PatchState::Enabled {
+            for o in p.objs.iter().filter(|o| o.patched && is_obj(o)) {
+                o.pre_unpatch();
+            }
         }
         pr_info!(
             "reverting patch '{}' on unloading module '{}'\n",
