@@ -49,15 +49,49 @@ struct tocpatch_func {
 	unsigned long old_sympos;
 };
 
+struct tocpatch_object;
+
+/**
+ * struct tocpatch_callbacks - what to run around patching one object
+ * @pre_patch:	before the object's functions are patched (at enable, or
+ *		when its module loads, before the module's init); a
+ *		negative errno fails the enable, or the module's load, and
+ *		nothing is patched
+ * @post_patch:	after the object's functions are patched (the
+ *		replacements are live)
+ * @pre_unpatch:	before the object's functions are unpatched (at disable,
+ *		or when its module goes)
+ * @post_unpatch:	after they are unpatched; also after a failed enable or
+ *		module load, for an object whose @pre_patch succeeded
+ *
+ * The counterparts of klp_callbacks, called at the same moments and in
+ * the same order (Documentation/livepatch/callbacks.rst), each optional.
+ * They run in process context, may sleep, and are serialised with every
+ * enable, disable and module load or unload (tocpatch's registry lock is
+ * held: they must not enable or disable patches).
+ */
+struct tocpatch_callbacks {
+	int (*pre_patch)(struct tocpatch_object *obj);
+	void (*post_patch)(struct tocpatch_object *obj);
+	void (*pre_unpatch)(struct tocpatch_object *obj);
+	void (*post_unpatch)(struct tocpatch_object *obj);
+};
+
 /**
  * struct tocpatch_object - the functions to replace in one object
- * @name:	module name, or NULL for vmlinux; the module must be loaded
- *		when the patch is enabled
+ * @name:	module name, or NULL for vmlinux; a module that is not
+ *		loaded when the patch is enabled is patched when it loads
+ *		(before its init runs) and unpatched when it goes
  * @funcs:	array terminated by an entry with a NULL @old_name
+ * @callbacks:	optional, see struct tocpatch_callbacks
+ * @mod:	set by tocpatch, for the callbacks: the object's module while
+ *		it is loaded and patched, NULL for vmlinux
  */
 struct tocpatch_object {
 	const char *name;
 	struct tocpatch_func *funcs;
+	struct tocpatch_callbacks callbacks;
+	struct module *mod;
 };
 
 /**

@@ -25,6 +25,10 @@
 //! tocpatch reads the descriptions while the patch is enabled, and holds a
 //! reference on the module until it is released (see the C header).
 //!
+//! An object's callbacks (`struct tocpatch_callbacks`) are given as a type
+//! implementing [`ObjectCallbacks`]: `Object::module(...)
+//! .with_callbacks::<MyCallbacks>()`.
+//!
 //! Shadow variables ([`ShadowVar`]) attach typed data to existing kernel
 //! objects (`tocpatch_shadow_*()` of the C header).
 
@@ -40,11 +44,97 @@ pub(crate) struct Func {
     old_sympos: ffi::c_ulong,
 }
 
+/// `struct tocpatch_callbacks`, made by [`Callbacks::of`] from an
+/// [`ObjectCallbacks`] implementation.
+#[repr(C)]
+pub(crate) struct Callbacks {
+    pre_patch: Option<unsafe extern "C" fn(*mut Object) -> ffi::c_int>,
+    post_patch: Option<unsafe extern "C" fn(*mut Object)>,
+    pre_unpatch: Option<unsafe extern "C" fn(*mut Object)>,
+    post_unpatch: Option<unsafe extern "C" fn(*mut Object)>,
+}
+
+/// What a patch module runs around patching one object, at the moments
+/// of livepatch's callbacks (see `struct tocpatch_callbacks` in the C
+/// header): each method has a default that does nothing. They run in
+/// process context, may sleep, and must not enable or disable patches.
+pub(crate) trait ObjectCallbacks {
+    /// Before the object is patched; an error fails the enable (or the
+    /// load of the object's module) with its errno.
+    fn pre_patch(_obj: &Object) -> Result {
+        Ok(())
+    }
+    /// After the object is patched.
+    fn post_patch(_obj: &Object) {}
+    /// Before the object is unpatched.
+    fn pre_unpatch(_obj: &Object) {}
+    /// After the object is unpatched (only if `pre_patch` succeeded).
+    fn post_unpatch(_obj: &Object) {}
+}
+
+/// # Safety
+///
+/// `obj` is the object tocpatch was given (a `'static` [`Object`]).
+unsafe extern "C" fn pre_patch_of<T: ObjectCallbacks>(obj: *mut Object) -> ffi::c_int {
+    // SAFETY: per the function's contract.
+    match T::pre_patch(unsafe { &*obj }) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// As [`pre_patch_of`].
+unsafe extern "C" fn post_patch_of<T: ObjectCallbacks>(obj: *mut Object) {
+    // SAFETY: per the function's contract.
+    T::post_patch(unsafe { &*obj })
+}
+
+/// # Safety
+///
+/// As [`pre_patch_of`].
+unsafe extern "C" fn pre_unpatch_of<T: ObjectCallbacks>(obj: *mut Object) {
+    // SAFETY: per the function's contract.
+    T::pre_unpatch(unsafe { &*obj })
+}
+
+/// # Safety
+///
+/// As [`pre_patch_of`].
+unsafe extern "C" fn post_unpatch_of<T: ObjectCallbacks>(obj: *mut Object) {
+    // SAFETY: per the function's contract.
+    T::post_unpatch(unsafe { &*obj })
+}
+
+impl Callbacks {
+    /// No callbacks.
+    pub(crate) const NONE: Self = Self {
+        pre_patch: None,
+        post_patch: None,
+        pre_unpatch: None,
+        post_unpatch: None,
+    };
+
+    /// The callbacks of `T`.
+    pub(crate) const fn of<T: ObjectCallbacks>() -> Self {
+        Self {
+            pre_patch: Some(pre_patch_of::<T>),
+            post_patch: Some(post_patch_of::<T>),
+            pre_unpatch: Some(pre_unpatch_of::<T>),
+            post_unpatch: Some(post_unpatch_of::<T>),
+        }
+    }
+}
+
 /// `struct tocpatch_object`: the functions to replace in one object.
 #[repr(C)]
 pub(crate) struct Object {
     name: *const ffi::c_char,
     funcs: *const Func,
+    callbacks: Callbacks,
+    /// Written by tocpatch (under its lock, around the callbacks).
+    module: core::cell::UnsafeCell<*mut ffi::c_void>,
 }
 
 #[repr(C)]
@@ -55,7 +145,8 @@ struct RawPatch {
 
 // SAFETY: the descriptions are immutable statics pointing to other statics.
 unsafe impl Sync for Func {}
-// SAFETY: as above.
+// SAFETY: as above, but for `module`, which only tocpatch writes, under
+// its registry lock, around the callbacks, which run under the same lock.
 unsafe impl Sync for Object {}
 // SAFETY: the patch description names the module and immutable statics;
 // nothing in it is tied to a thread.
@@ -87,21 +178,47 @@ impl Object {
         Self {
             name: core::ptr::null(),
             funcs: funcs.as_ptr(),
+            callbacks: Callbacks::NONE,
+            module: core::cell::UnsafeCell::new(core::ptr::null_mut()),
         }
     }
 
-    /// Functions of the (loaded) module `name`.
+    /// Functions of the module `name` (patched when it is loaded).
     pub(crate) const fn module(name: &'static CStr, funcs: &'static [Func]) -> Self {
         Self {
             name: kernel::str::as_char_ptr_in_const_context(name),
             funcs: funcs.as_ptr(),
+            callbacks: Callbacks::NONE,
+            module: core::cell::UnsafeCell::new(core::ptr::null_mut()),
         }
     }
 
-    /// The terminating entry of an object list.
+    /// The same object, with the callbacks of `T`.
+    pub(crate) const fn with_callbacks<T: ObjectCallbacks>(self) -> Self {
+        Self {
+            callbacks: Callbacks::of::<T>(),
+            ..self
+        }
+    }
+
+    /// The module name, `None` for vmlinux.
+    pub(crate) fn name(&self) -> Option<&CStr> {
+        if self.name.is_null() {
+            None
+        } else {
+            // SAFETY: a non-NULL name is a `&'static CStr` given to `module`.
+            Some(unsafe { CStr::from_char_ptr(self.name) })
+        }
+    }
+
+    /// The terminating entry of an object list. (Each use is a fresh
+    /// entry; tocpatch never writes the `module` of a terminator.)
+    #[allow(clippy::declare_interior_mutable_const)]
     pub(crate) const END: Self = Self {
         name: core::ptr::null(),
         funcs: core::ptr::null(),
+        callbacks: Callbacks::NONE,
+        module: core::cell::UnsafeCell::new(core::ptr::null_mut()),
     };
 }
 

@@ -65,6 +65,13 @@ void tocpatch_abi_layout(unsigned long *out, unsigned int n)
 		sizeof(struct tocpatch_object),
 		offsetof(struct tocpatch_object, name),
 		offsetof(struct tocpatch_object, funcs),
+		offsetof(struct tocpatch_object, callbacks),
+		offsetof(struct tocpatch_object, mod),
+		sizeof(struct tocpatch_callbacks),
+		offsetof(struct tocpatch_callbacks, pre_patch),
+		offsetof(struct tocpatch_callbacks, post_patch),
+		offsetof(struct tocpatch_callbacks, pre_unpatch),
+		offsetof(struct tocpatch_callbacks, post_unpatch),
 		sizeof(struct tocpatch_patch),
 		offsetof(struct tocpatch_patch, mod),
 		offsetof(struct tocpatch_patch, objs),
@@ -85,8 +92,9 @@ void tocpatch_abi_layout(unsigned long *out, unsigned int n)
  * from our own entry. The list head (the kernel's "modules") is the one
  * entry that is not inside a module's memory.
  *
- * Return: 0 with a reference taken (module_put() it), -ENOENT if no
- * such module is loaded, -ENODEV if it is going away.
+ * Return: 0 with a reference taken (module_put() it), 1 the same for a
+ * module still in MODULE_STATE_COMING (its init has not run), -ENOENT if
+ * no such module is loaded, -ENODEV if it is going away.
  */
 int tocpatch_object_get(const char *name, struct module **modp)
 {
@@ -103,7 +111,7 @@ int tocpatch_object_get(const char *name, struct module **modp)
 			continue;
 		if (try_module_get(mod)) {
 			*modp = mod;
-			ret = 0;
+			ret = mod->state == MODULE_STATE_COMING;
 		} else {
 			ret = -ENODEV;
 		}

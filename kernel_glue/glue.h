@@ -94,7 +94,9 @@ void tocpatch_sysfs_flush(void);
  * Implemented in Rust (rust/patch.rs, rust/markers.rs, rust/shadow.rs,
  * rust/sysfs.rs).
  */
-void tocpatch_module_going(const char *name);
+int tocpatch_module_coming(struct module *mod, const char *name);
+void tocpatch_module_live(struct module *mod);
+void tocpatch_module_going(struct module *mod, const char *name);
 void tocpatch_markers_suspend(void);
 void tocpatch_markers_resume(void);
 bool tocpatch_shadow_holds(void *stack, const unsigned long *owners,

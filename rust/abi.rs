@@ -21,11 +21,23 @@ pub(crate) struct TocpatchFunc {
     pub(crate) old_sympos: ffi::c_ulong,
 }
 
+/// `struct tocpatch_callbacks`: each optional (NULL).
+#[repr(C)]
+pub(crate) struct TocpatchCallbacks {
+    pub(crate) pre_patch: Option<unsafe extern "C" fn(*mut TocpatchObject) -> ffi::c_int>,
+    pub(crate) post_patch: Option<unsafe extern "C" fn(*mut TocpatchObject)>,
+    pub(crate) pre_unpatch: Option<unsafe extern "C" fn(*mut TocpatchObject)>,
+    pub(crate) post_unpatch: Option<unsafe extern "C" fn(*mut TocpatchObject)>,
+}
+
 /// `struct tocpatch_object`.
 #[repr(C)]
 pub(crate) struct TocpatchObject {
     pub(crate) name: *const ffi::c_char,
     pub(crate) funcs: *mut TocpatchFunc,
+    pub(crate) callbacks: TocpatchCallbacks,
+    /// Written by tocpatch (under its registry lock) for the callbacks.
+    pub(crate) module: glue::ModulePtr,
 }
 
 /// `struct tocpatch_patch`.
@@ -37,7 +49,7 @@ pub(crate) struct TocpatchPatch {
 
 /// Checks the structures above against the C header's layout.
 pub(crate) fn check_layout() -> Result {
-    let ours: [usize; 11] = [
+    let ours: [usize; 18] = [
         size_of::<TocpatchFunc>(),
         offset_of!(TocpatchFunc, old_name),
         offset_of!(TocpatchFunc, new_func),
@@ -45,13 +57,20 @@ pub(crate) fn check_layout() -> Result {
         size_of::<TocpatchObject>(),
         offset_of!(TocpatchObject, name),
         offset_of!(TocpatchObject, funcs),
+        offset_of!(TocpatchObject, callbacks),
+        offset_of!(TocpatchObject, module),
+        size_of::<TocpatchCallbacks>(),
+        offset_of!(TocpatchCallbacks, pre_patch),
+        offset_of!(TocpatchCallbacks, post_patch),
+        offset_of!(TocpatchCallbacks, pre_unpatch),
+        offset_of!(TocpatchCallbacks, post_unpatch),
         size_of::<TocpatchPatch>(),
         offset_of!(TocpatchPatch, module),
         offset_of!(TocpatchPatch, objs),
         crate::target::TOC_SAVE_SLOT,
     ];
-    let mut c = [0 as ffi::c_ulong; 11];
-    // SAFETY: `c` has room for the 11 values asked for.
+    let mut c = [0 as ffi::c_ulong; 18];
+    // SAFETY: `c` has room for the 18 values asked for.
     unsafe { glue::tocpatch_abi_layout(c.as_mut_ptr(), c.len() as ffi::c_uint) };
     for (i, (a, b)) in ours.iter().zip(c.iter()).enumerate() {
         if *a as ffi::c_ulong != *b {

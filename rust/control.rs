@@ -2,17 +2,88 @@
 
 //! The debug summary in debugfs, `/sys/kernel/debug/tocpatch/status`
 //! (read): a line about the markers, one line per patch, `patch NAME
-//! STATE`, then one per function: `  func NAME prologue FORM marker STATE
+//! STATE`, then one per object, `  object NAME patched 0/1`, each followed
+//! by one per function of it: `  func NAME prologue FORM marker STATE
 //! tail-out B calls N local N global N fallback N depth N peak N` (see
 //! Documentation/control.rst). A debug aid only: the ABI is the sysfs tree
 //! of rust/sysfs.rs, which shows the same facts per function.
 
-use kernel::{debugfs::Dir, prelude::*};
+use kernel::{debugfs::Dir, prelude::*, sync::atomic::Relaxed};
 
-use crate::patch;
+use crate::logic::state::PatchState;
+use crate::markers;
+use crate::patch::{self, s, Patch, Why};
 
 fn status_show(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-    patch::show(f)
+    show(f)
+}
+
+/// Writes the status of every patch and function.
+fn show(f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    patch::with_registry(|reg| show_patches(f, reg))
+}
+
+fn show_patches(f: &mut core::fmt::Formatter<'_>, reg: &[KBox<Patch>]) -> core::fmt::Result {
+    let (out, suspensions) = markers::hotplug_state();
+    writeln!(
+        f,
+        "markers {} hotplug-suspensions {}",
+        if out { "suspended" } else { "active" },
+        suspensions
+    )?;
+    for p in reg.iter() {
+        write!(f, "patch {} {}", s(&p.name), p.state.name())?;
+        match (p.state, p.why) {
+            (PatchState::Releasing, _) => {
+                writeln!(f, " (waiting for its code to fall out of use)")?
+            }
+            (PatchState::Pinned, Why::InUse) => writeln!(
+                f,
+                " (its code was still in use; disable again to retry)"
+            )?,
+            (PatchState::Pinned, Why::Marker(i)) => writeln!(
+                f,
+                " (marker of {} cannot be restored: its word was changed by someone else; disable again once it is back)",
+                p.funcs.get(i).map_or("?", |x| x.t.name())
+            )?,
+            _ => writeln!(f)?,
+        }
+        for (i, o) in p.objs.iter().enumerate() {
+            writeln!(f, "  object {} patched {}", o.label(), u8::from(o.patched))?;
+            for x in p.funcs.iter().filter(|x| x.obj == i) {
+                let t = &x.t;
+                let c = &t.counters;
+                let marker = match (t.marker.is_some(), x.marker_placed) {
+                    _ if x.gone => "gone",
+                    _ if x.marker_stuck => "stuck",
+                    (false, _) => "none",
+                    (true, true) if out => "suspended",
+                    (true, true) => "placed",
+                    (true, false) => "removed",
+                };
+                let form = match t.marker {
+                    None => "none",
+                    Some(m) if m.width == crate::logic::insn::Width::Word => "toc-relative",
+                    Some(_) => "toc-load",
+                };
+                writeln!(
+                f,
+                "  func {} prologue {} marker {} tail-out {} calls {} local {} global {} fallback {} depth {} peak {}",
+                t.name(),
+                form,
+                marker,
+                u8::from(t.tail_out),
+                c.calls.load(Relaxed),
+                c.local.load(Relaxed),
+                c.global.load(Relaxed),
+                c.fallback.load(Relaxed),
+                c.depth.load(Relaxed),
+                c.peak.load(Relaxed)
+            )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The debugfs directory and its file; removed when dropped.

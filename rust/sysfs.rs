@@ -25,7 +25,7 @@ use kernel::{
 use crate::abi::TocpatchPatch;
 use crate::glue;
 use crate::logic::state::PatchState;
-use crate::logic::sysfs::{enabled_write, force_write, patched};
+use crate::logic::sysfs::{enabled_write, force_write};
 use crate::patch;
 
 // The files, as `enum tocpatch_sysfs_attr` in kernel_glue/glue.h numbers
@@ -80,7 +80,7 @@ unsafe impl Send for Entry {}
 
 impl Entry {
     /// Creates the directories of `api`, named `name`. `api` has been
-    /// checked by `patch::collect`, which saw the same objects and
+    /// checked by `patch/api.rs` (`parse`), which saw the same objects and
     /// functions in the same order.
     pub(crate) fn add(name: &CString, api: *const TocpatchPatch) -> Result<Self> {
         let mut h = core::ptr::null_mut();
@@ -117,10 +117,8 @@ fn num(v: i64) -> Result<Value> {
 /// The value of file `attr` of patch `name`, for its functions `first` ..
 /// `first + n` (an object's, or one function's).
 fn get(name: &[u8], attr: u32, first: usize, n: usize) -> Result<Value> {
-    let mut gone = false;
     let mut func = Err(ENODEV);
     let p = patch::query(name, first..first + n, |x| {
-        gone |= x.gone;
         func = match attr {
             PROLOGUE => Ok((0, Some(x.prologue))),
             MARKER => Ok((0, Some(x.marker))),
@@ -140,7 +138,7 @@ fn get(name: &[u8], attr: u32, first: usize, n: usize) -> Result<Value> {
         // tocpatch switches at once: no transition, no atomic replace yet.
         TRANSITION | REPLACE => num(0),
         STACK_ORDER => num(p.stack_order as i64),
-        PATCHED => num(i64::from(patched(p.state, [gone].into_iter()))),
+        PATCHED => num(i64::from(p.patched)),
         _ => func,
     }
 }

@@ -61,8 +61,35 @@ static FUNCS: [tocpatch::Func; 3] = [
     tocpatch::Func::END,
 ];
 
+/// The object's callbacks: each logs its name and the object's.
+struct Callbacks;
+
+fn log_callback(what: &str, obj: &tocpatch::Object) {
+    let name = obj
+        .name()
+        .and_then(|n| n.to_str().ok())
+        .unwrap_or("vmlinux");
+    pr_info!("{}: {}\n", what, name);
+}
+
+impl tocpatch::ObjectCallbacks for Callbacks {
+    fn pre_patch(obj: &tocpatch::Object) -> Result {
+        log_callback("pre_patch", obj);
+        Ok(())
+    }
+    fn post_patch(obj: &tocpatch::Object) {
+        log_callback("post_patch", obj);
+    }
+    fn pre_unpatch(obj: &tocpatch::Object) {
+        log_callback("pre_unpatch", obj);
+    }
+    fn post_unpatch(obj: &tocpatch::Object) {
+        log_callback("post_unpatch", obj);
+    }
+}
+
 static OBJS: [tocpatch::Object; 2] = [
-    tocpatch::Object::module(c"tocpatch_test_target", &FUNCS),
+    tocpatch::Object::module(c"tocpatch_test_target", &FUNCS).with_callbacks::<Callbacks>(),
     tocpatch::Object::END,
 ];
 

@@ -38,7 +38,13 @@ load_mod tocpatch_test_caller >/dev/null
 refused "unknown function" 1 ENOENT
 refused "old_sympos 2 of a unique name" 2 ENOENT
 refused "new_func outside the patch module" 3 EINVAL
-refused "object module not loaded" 4 ENOENT
+# An object whose module is not loaded is not an error (livepatch's
+# behaviour): the patch is enabled, the object waits for its module.
+out=$(load_mod tocpatch_test_bad which=4)
+tap_check "object module not loaded: enabled${out:+ ($out)}, object not patched" \
+	grep -q '^  object tp_no_such_module patched 0$' "$S"
+disable_patch tocpatch_test_bad
+unload_mod tocpatch_test_bad >/dev/null
 refused "patch without functions" 5 EINVAL
 refused "function listed twice" 7 EINVAL
 refused "NULL patch" 8 EINVAL

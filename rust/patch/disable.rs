@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Disable: the quiesce policy (markers out, a grace period, then hooks
+//! out: [`unhook`]) and the release wait (no task may still run or return
+//! into the patch module's code before its reference is dropped).
+//!
+//! Locking: [`unhook`] runs under `REGISTRY` (it sleeps: RCU-tasks grace
+//! periods). [`disable`] takes `REGISTRY`, unhooks, marks the patch
+//! `releasing` and drops the lock for the release wait; nothing else
+//! changes a releasing patch, so it finds it again by address afterwards.
+
+use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
+
+use super::{find, s, Func, Patch, Why, REGISTRY};
+use crate::glue;
+use crate::logic::state::{transition, Event, Next, PatchState};
+use crate::markers;
+
+/// Grace periods to wait, at most, after the first one, for calls through
+/// marked prologues to stop after the markers were taken out.
+const QUIESCE_TRIES: usize = 10;
+
+/// What [`unhook`] did.
+pub(super) struct Unhooked {
+    /// Hooks dropped.
+    pub(super) hooks: usize,
+    /// Markers that could not be restored (their hooks are kept).
+    pub(super) stuck: usize,
+}
+
+/// Removes the markers of the functions `which` selects, then their hooks (in that order, with an RCU-tasks grace period
+/// between, see text_patch.rs; markers.rs does the text writes). A
+/// function whose marker cannot be restored (its word was changed by
+/// someone else) keeps its hook, which repairs what the marker does, and
+/// is marked stuck, unless `going` (its module is going away, text and
+/// all: the marker is forgotten and the hook dropped).
+pub(super) fn unhook(
+    funcs: &mut KVec<Func>,
+    which: impl Fn(&Func) -> bool,
+    going: bool,
+) -> Unhooked {
+    let mut done = Unhooked { hooks: 0, stuck: 0 };
+    let late = |fs: &KVec<Func>| -> u64 {
+        fs.iter()
+            .filter(|f| which(f))
+            .map(|f| f.t.counters.late_global.load(Relaxed))
+            .sum()
+    };
+    let before = late(funcs);
+    let mut removed = 0;
+    for f in funcs.iter_mut().filter(|f| which(f)) {
+        if f.marker_placed {
+            match markers::remove(f.t.global_entry) {
+                Ok(()) => {}
+                Err(_) if going => markers::forget(f.t.global_entry),
+                Err(e) => {
+                    if !f.marker_stuck {
+                        pr_err!(
+                            "{}: the marker cannot be restored ({:?}): its word was changed by someone else (a kprobe on it?); keeping its hook\n",
+                            f.t.name(),
+                            e
+                        );
+                    }
+                    f.marker_stuck = true;
+                    // Its hook stays, but the original runs from now on.
+                    f.t.active.store(false, Relaxed);
+                    done.stuck += 1;
+                    continue;
+                }
+            }
+            f.marker_placed = false;
+            f.marker_stuck = false;
+            removed += 1;
+            // SAFETY: plain clock read.
+            let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+            f.t.counters.markers_out_ns.store(now.max(1), Relaxed);
+        }
+    }
+    if removed != 0 {
+        quiesce(funcs, &late, before);
+    }
+    for f in funcs.iter_mut().filter(|f| which(f) && !f.marker_stuck) {
+        // Calls are redirected until the hook goes, as without markers.
+        f.t.active.store(false, Relaxed);
+        if f.hook.take().is_some() {
+            done.hooks += 1;
+        }
+    }
+    done
+}
+
+/// Waits until no task can be inside a marked prologue of `funcs` any more
+/// (`late` sums their late global calls, which were `before` at the
+/// start).
+fn quiesce(funcs: &KVec<Func>, late: &impl Fn(&KVec<Func>) -> u64, before: u64) {
+    // A task preempted inside a marked prologue gets past the hook within
+    // one RCU-tasks grace period; the text write (text_patch.c) has made
+    // every CPU fetch the restored words. So global calls that reach the
+    // hook after the markers are out (`late_global`) can only come during
+    // the first grace period. Should they go on (instruction fetch not
+    // coherent with the store, as under QEMU's TCG before the second store
+    // in text_patch.c, Documentation/testbed.rst), keep the hooks, which
+    // still repair them, until a grace period passes without one.
+    // SAFETY: plain kernel call; may sleep, and we are in process context.
+    unsafe { bindings::synchronize_rcu_tasks() };
+    let first = late(funcs);
+    let mut seen = first;
+    let quiet = first == before
+        || (0..QUIESCE_TRIES).any(|_| {
+            // SAFETY: as above.
+            unsafe { bindings::synchronize_rcu_tasks() };
+            let last = core::mem::replace(&mut seen, late(funcs));
+            last == seen
+        });
+    if seen != first {
+        pr_warn!(
+            "{} global call(s) came through restored prologues after the first grace period\n",
+            seen - first
+        );
+    }
+    if !quiet {
+        pr_warn!(
+            "marked prologues still run {} grace periods after the markers were out; unhooking anyway\n",
+            QUIESCE_TRIES + 1
+        );
+    }
+}
+
+/// How long a disable waits for the patch code to fall out of use.
+const RELEASE_TRIES: u32 = 500;
+const RELEASE_SLEEP_MS: u32 = 20;
+
+/// Disables the patch that `which` finds, and waits for its code to be
+/// unused, without holding REGISTRY while it waits.
+pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
+    let mut reg = REGISTRY.lock();
+    let Some(idx) = reg.iter().position(|p| which(p)) else {
+        return Err(ENOENT);
+    };
+    let p = &mut reg[idx];
+    let Some(Next::To(next)) = transition(p.state, Event::Disable) else {
+        pr_err!(
+            "patch {} is {}: cannot disable it now\n",
+            s(&p.name),
+            p.state.name()
+        );
+        return Err(EBUSY);
+    };
+    let was_enabled = p.state == PatchState::Enabled;
+    p.state = next;
+    if was_enabled {
+        for o in p.objs.iter().filter(|o| o.patched) {
+            o.pre_unpatch();
+        }
+    }
+    let done = unhook(&mut p.funcs, |f| !f.gone, false);
+    if done.stuck != 0 {
+        if let Some(Next::To(pinned)) = transition(p.state, Event::MarkerStuck) {
+            p.state = pinned;
+        }
+        p.why = Why::Marker(p.funcs.iter().position(|f| f.marker_stuck).unwrap_or(0));
+        pr_warn!(
+            "patch {} is disabled but pinned: {} marker(s) cannot be restored; their hooks stay, the original functions run; disable it again once the words are back\n",
+            s(&p.name),
+            done.stuck
+        );
+        return Err(EBUSY);
+    }
+    for o in p.objs.iter_mut().filter(|o| o.patched) {
+        o.post_unpatch();
+    }
+    if was_enabled {
+        for f in p.funcs.iter() {
+            let late = f.t.counters.late_global.load(Relaxed);
+            if late != 0 {
+                pr_info!(
+                    "{}: {} global call(s) reached the hook after the markers were out, the last {} us after\n",
+                    f.t.name(),
+                    late,
+                    f.t.counters.late_max_ns.load(Relaxed) / 1000
+                );
+            }
+        }
+        pr_info!("disabled patch {}\n", s(&p.name));
+    }
+    // For the release condition below: no live task has a shadow frame of
+    // one of these targets or an address in the patch module's text on its
+    // stack. Not the `depth` counters: a task that exits inside a
+    // replacement never pops its frame.
+    let mut owners = KVec::with_capacity(p.funcs.len(), GFP_KERNEL)?;
+    for f in p.funcs.iter() {
+        owners.push(Arc::as_ptr(&f.t) as ffi::c_ulong, GFP_KERNEL)?;
+    }
+    // From here on the patch is `releasing`: nothing else changes it or
+    // frees it, so it can be found again by its address.
+    let id: *const Patch = &**p;
+    let (start, end) = p.text;
+    drop(reg);
+
+    // No callback or interrupt-context replacement runs after this.
+    // SAFETY: plain kernel call in process context.
+    unsafe { bindings::synchronize_rcu() };
+    let mut unused = false;
+    for _ in 0..RELEASE_TRIES {
+        // SAFETY: plain range and array query; sleeps (stop_machine).
+        let n = unsafe {
+            glue::tocpatch_tasks_in_use(
+                start as ffi::c_ulong,
+                end as ffi::c_ulong,
+                owners.as_ptr(),
+                owners.len(),
+            )
+        };
+        if n == 0 {
+            unused = true;
+            break;
+        }
+        // SAFETY: plain kernel call in process context.
+        unsafe { bindings::msleep(RELEASE_SLEEP_MS) };
+    }
+    let mut reg = REGISTRY.lock();
+    let Some(idx) = find(&reg, id) else {
+        pr_err!("a releasing patch disappeared from the registry\n");
+        return Err(EINVAL);
+    };
+    let p = &mut reg[idx];
+    if !unused {
+        if let Some(Next::To(pinned)) = transition(p.state, Event::TimedOut) {
+            p.state = pinned;
+        }
+        p.why = Why::InUse;
+        pr_warn!(
+            "patch {} is disabled but its code is still in use; disable it again later to release it\n",
+            s(&p.name)
+        );
+        return Err(EBUSY);
+    }
+    // SAFETY: the reference taken at enable.
+    unsafe { glue::tocpatch_module_put(p.module) };
+    pr_info!("released patch {}\n", s(&p.name));
+    // Drops the targets: their hooks are gone and no frame is left.
+    let _ = reg.remove(idx);
+    Ok(())
+}
+
+/// Disables the patch named `name` (the control file).
+pub(crate) fn disable_by_name(name: &[u8]) -> Result {
+    let r = disable(|p| p.name.to_bytes() == name);
+    if r == Err(ENOENT) {
+        pr_err!(
+            "disable: no patch named {}\n",
+            core::str::from_utf8(name).unwrap_or("?")
+        );
+    }
+    r
+}
