@@ -8,11 +8,11 @@
 //! Documentation/control.rst). A debug aid only: the ABI is the sysfs tree
 //! of rust/sysfs.rs, which shows the same facts per function.
 
-use kernel::{debugfs::Dir, prelude::*, sync::atomic::Relaxed};
+use kernel::{debugfs::Dir, prelude::*};
 
 use crate::logic::state::PatchState;
 use crate::markers;
-use crate::patch::{self, s, Patch, Why};
+use crate::patch::{self, s, FuncFacts, Patch, Why};
 
 fn status_show(_: &(), f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
     show(f)
@@ -51,35 +51,21 @@ fn show_patches(f: &mut core::fmt::Formatter<'_>, reg: &[KBox<Patch>]) -> core::
         for (i, o) in p.objs.iter().enumerate() {
             writeln!(f, "  object {} patched {}", o.label(), u8::from(o.patched))?;
             for x in p.funcs.iter().filter(|x| x.obj == i) {
-                let t = &x.t;
-                let c = &t.counters;
-                let marker = match (t.marker.is_some(), x.marker_placed) {
-                    _ if x.gone => "gone",
-                    _ if x.marker_stuck => "stuck",
-                    (false, _) => "none",
-                    (true, true) if out => "suspended",
-                    (true, true) => "placed",
-                    (true, false) => "removed",
-                };
-                let form = match t.marker {
-                    None => "none",
-                    Some(m) if m.width == crate::logic::insn::Width::Word => "toc-relative",
-                    Some(_) => "toc-load",
-                };
+                let y = FuncFacts::of(x, out);
                 writeln!(
-                f,
-                "  func {} prologue {} marker {} tail-out {} calls {} local {} global {} fallback {} depth {} peak {}",
-                t.name(),
-                form,
-                marker,
-                u8::from(t.tail_out),
-                c.calls.load(Relaxed),
-                c.local.load(Relaxed),
-                c.global.load(Relaxed),
-                c.fallback.load(Relaxed),
-                c.depth.load(Relaxed),
-                c.peak.load(Relaxed)
-            )?;
+                    f,
+                    "  func {} prologue {} marker {} tail-out {} calls {} local {} global {} fallback {} depth {} peak {}",
+                    x.t.name(),
+                    s(y.prologue),
+                    s(y.marker),
+                    u8::from(y.tail_out),
+                    y.calls,
+                    y.local,
+                    y.global,
+                    y.fallback,
+                    y.depth,
+                    y.peak
+                )?;
             }
         }
     }

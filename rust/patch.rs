@@ -249,7 +249,6 @@ pub(crate) struct FuncFacts {
     pub(crate) prologue: &'static CStr,
     /// `placed`, `suspended`, `removed`, `none`, `gone` or `stuck`.
     pub(crate) marker: &'static CStr,
-    pub(crate) gone: bool,
     pub(crate) tail_out: bool,
     pub(crate) calls: u64,
     pub(crate) local: u64,
@@ -278,7 +277,6 @@ impl FuncFacts {
                 (true, true) => c"placed",
                 (true, false) => c"removed",
             },
-            gone: f.gone,
             tail_out: t.tail_out,
             calls: c.calls.load(Relaxed),
             local: c.local.load(Relaxed),

@@ -126,8 +126,10 @@ fn quiesce(funcs: &KVec<Func>, late: &impl Fn(&KVec<Func>) -> u64, before: u64) 
     }
 }
 
-/// How long a disable waits for the patch code to fall out of use.
-const RELEASE_TRIES: u32 = 500;
+/// How long a disable waits for the patch code to fall out of use (10 s
+/// of time, however long each look takes: a `stop_machine()` can take
+/// tens of milliseconds on a loaded machine), and the pause between looks.
+const RELEASE_WAIT_NS: u64 = 10_000_000_000;
 const RELEASE_SLEEP_MS: u32 = 20;
 
 /// Disables the patch that `which` finds, and waits for its code to be
@@ -201,7 +203,9 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     // SAFETY: plain kernel call in process context.
     unsafe { bindings::synchronize_rcu() };
     let mut unused = false;
-    for _ in 0..RELEASE_TRIES {
+    // SAFETY: plain clock read.
+    let since = unsafe { bindings::ktime_get_mono_fast_ns() };
+    loop {
         // SAFETY: plain range and array query; sleeps (stop_machine).
         let n = unsafe {
             glue::tocpatch_tasks_in_use(
@@ -213,6 +217,11 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
         };
         if n == 0 {
             unused = true;
+            break;
+        }
+        // SAFETY: plain clock read.
+        let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+        if now.saturating_sub(since) >= RELEASE_WAIT_NS {
             break;
         }
         // SAFETY: plain kernel call in process context.
