@@ -42,20 +42,6 @@
 #include "test_target.h"
 
 /*
- * Every patch target checks first that it runs with a real (even) r2: an
- * odd one would mean that a marked global entry ran without tocpatch's
- * hook repairing it. It must come before anything uses the TOC, and BUG()
- * needs none.
- */
-#define TP_ASSERT_TOC()					\
-	do {						\
-		unsigned long __r2;			\
-							\
-		asm volatile("mr %0, 2" : "=r" (__r2) : : "memory"); \
-		BUG_ON(__r2 & 1);			\
-	} while (0)
-
-/*
  * Counting calls makes the function use its TOC, so GCC gives it a global
  * entry prologue (a leaf without TOC use has none, and gets no marker).
  */

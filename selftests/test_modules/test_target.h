@@ -5,6 +5,7 @@
 
 #include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/bug.h>
 #include <linux/types.h>
 #include <tocpatch.h>
 
@@ -92,6 +93,20 @@ static inline int tp_fault_enable(struct tocpatch_patch *patch,
 	return tocpatch_enable_patch(patch);
 #endif
 }
+
+/*
+ * Every patch target checks first that it runs with a real (even) r2: an
+ * odd one would mean that a marked global entry ran without tocpatch's
+ * hook repairing it. It must come before anything uses the TOC, and BUG()
+ * needs none.
+ */
+#define TP_ASSERT_TOC()						\
+	do {							\
+		unsigned long __r2;				\
+								\
+		asm volatile("mr %0, 2" : "=r" (__r2) : : "memory"); \
+		BUG_ON(__r2 & 1);				\
+	} while (0)
 
 /* What the replacements add, so that a test can tell who ran. */
 #define TP_PATCHED_BIAS 1000

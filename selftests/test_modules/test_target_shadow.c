@@ -44,15 +44,6 @@
 #include <linux/wait.h>
 #include "test_target.h"
 
-/* As in test_target.c: a patch target must never run with an odd r2. */
-#define TP_ASSERT_TOC()						\
-	do {							\
-		unsigned long __r2;				\
-								\
-		asm volatile("mr %0, 2" : "=r" (__r2) : : "memory"); \
-		BUG_ON(__r2 & 1);				\
-	} while (0)
-
 /* The calls counters make these use their TOC (a global entry prologue). */
 static int tp_shadow_calls;
 
