@@ -12,6 +12,8 @@
 # Ends with a line per flavour, run or skipped and why (a skipped flavour
 # also counts as one skipped test), and last "N passed, N failed,
 # N skipped" over all of them; exits non-zero if anything failed.
+# TOCPATCH_ICOUNT=1 boots the guests with one vCPU under instruction
+# counting (run-guest.sh -I), for measurements; tests needing 2 CPUs skip.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -89,6 +91,7 @@ for fl in $flavours; do
 	expect=$(echo ${tests:-$(cd "$TOP_DIR/selftests" && echo test-*.sh)})
 	"$TESTBED_DIR/run-guest.sh" -k "$kout/vmlinux" -i "$img" \
 		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1800 -e "$expect" \
+		${TOCPATCH_ICOUNT:+-I} \
 		-a "${tests:+TOCPATCH_TESTS=${expect// /,}} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES} ${TOCPATCH_FAULT_STRIDE:+TOCPATCH_FAULT_STRIDE=$TOCPATCH_FAULT_STRIDE}" \
 		&& rc=0 || rc=$?
 	v=$(cat "$logs/check-$fl.log.verdict" 2>/dev/null) || v="guest: 0 passed, 1 failed, 0 skipped"

@@ -3,14 +3,17 @@
 #
 # Boot the test guest and judge the run:
 #   run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t TIMEOUT]
-#                [-a EXTRA_CMDLINE] [-e "SCRIPT..."] [-v]
+#                [-a EXTRA_CMDLINE] [-e "SCRIPT..."] [-I] [-v]
 # The full console goes to LOG; the host shows boot progress, TAP results
 # and kernel problems as they appear (everything with -v). A guest whose
 # console stays silent for STALL seconds (TOCPATCH_STALL, default 180) is
 # taken for hung: each vCPU's registers go to LOG.hang (qemu monitor), an
 # NMI makes the kernel print its stacks, and the run ends.
 # TOCPATCH_TCG_THREAD=single runs all vCPUs in one host thread (default
-# multi: one thread per vCPU). Exit status 0 when the guest finished, every
+# multi: one thread per vCPU). -I: instruction counting for benchmarks
+# (`-icount shift=0,sleep=off`: one guest ns per guest instruction, no
+# real-time sleeps), which needs single-threaded TCG and takes one vCPU
+# (-s is ignored). Exit status 0 when the guest finished, every
 # TAP test passed, every script (and each one -e names) ran the tests its
 # plan announced and exited 0 (testbed/tap-verdict.sh), and the kernel log
 # shows no WARN, BUG, oops,
@@ -19,13 +22,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-smp=2 mem=1G timeout=600 extra="" verbose=0 kernel="" initrd="" logf="" expect=""
-while getopts "k:i:l:s:m:t:a:e:v" o; do
+smp=2 mem=1G timeout=600 extra="" verbose=0 kernel="" initrd="" logf="" expect="" icount=0
+while getopts "k:i:l:s:m:t:a:e:Iv" o; do
 	case "$o" in
 	k) kernel=$OPTARG ;; i) initrd=$OPTARG ;; l) logf=$OPTARG ;;
 	s) smp=$OPTARG ;; m) mem=$OPTARG ;; t) timeout=$OPTARG ;;
-	a) extra=$OPTARG ;; e) expect=$OPTARG ;; v) verbose=1 ;;
-	*) die "usage: run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t SECONDS] [-a CMDLINE] [-e SCRIPTS] [-v]" ;;
+	a) extra=$OPTARG ;; e) expect=$OPTARG ;; v) verbose=1 ;; I) icount=1 ;;
+	*) die "usage: run-guest.sh -k VMLINUX -i INITRD -l LOG [-s SMP] [-m MEM] [-t SECONDS] [-a CMDLINE] [-e SCRIPTS] [-I] [-v]" ;;
 	esac
 done
 [ -f "$kernel" ] && [ -f "$initrd" ] && [ -n "$logf" ] || die "run-guest.sh needs -k VMLINUX -i INITRD -l LOG"
@@ -36,6 +39,10 @@ PROBLEMS='cut here ---|WARNING: .* at |WARNING: CPU:|BUG:|Oops|Kernel panic|Unab
 
 rm -f "$logf.verdict" "$logf.hang"
 stall=${TOCPATCH_STALL:-180}
+accel="tcg,thread=${TOCPATCH_TCG_THREAD:-multi}" icount_opt=()
+if [ "$icount" = 1 ]; then
+	accel="tcg,thread=single" smp=1 icount_opt=(-icount shift=0,sleep=off)
+fi
 mon=$(mktemp -u "${TMPDIR:-/tmp}/tocpatch-mon.XXXXXX")
 log "guest: booting $(basename "$kernel"), $smp cpus, $mem (console log: $logf)"
 start=$(date +%s.%N)
@@ -67,7 +74,7 @@ watchdog &
 wdog=$!
 set +e
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-ppc64 -monitor "unix:$mon,server=on,wait=off" -M pseries,x-vof=on -cpu power9 -accel "tcg,thread=${TOCPATCH_TCG_THREAD:-multi}" \
+	qemu-system-ppc64 -monitor "unix:$mon,server=on,wait=off" -M pseries,x-vof=on -cpu power9 -accel "$accel" "${icount_opt[@]}" \
 		-smp "$smp" -m "$mem" -nographic -vga none -nodefaults \
 		-chardev stdio,id=con,mux=off,signal=off -device spapr-vty,chardev=con \
 		-no-reboot -kernel "$kernel" -initrd "$initrd" \
