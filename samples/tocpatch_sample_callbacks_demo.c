@@ -9,7 +9,7 @@
  *
  * Try: insmod tocpatch_sample_callbacks_demo.ko, then load and unload the
  * two target modules (before or after), then
- * echo "disable tocpatch_sample_callbacks_demo" >/sys/kernel/debug/tocpatch/control
+ * echo 0 >/sys/kernel/tocpatch/tocpatch_sample_callbacks_demo/enabled
  * and watch the kernel log. pre_patch returns the pre_patch_ret parameter
  * (set it to -19 to see an enable, or a module load, refused).
  */
