@@ -8,6 +8,10 @@
 #  - from an ftrace callback nested two deep in another ftrace user's
 #    callbacks: ftrace's list function refuses that recursion (a known
 #    hole, TAP TODO);
+#  - on a crash path started with ftrace off (kmsg dumpers and die
+#    notifiers called for an oops, as a system reset or machine check
+#    handler calls them): tocpatch's dumper and die notifier turn ftrace
+#    back on for the CPU;
 #  - while a module called kvm_hv is loaded (KVM HV guest entry and exit
 #    run with ftrace off): markers are out then.
 # The target (tocpatch_test_nmi.ko) does nothing when it runs with an odd
@@ -18,10 +22,10 @@
 ROUNDS=${TOCPATCH_NMI_ROUNDS:-300}
 N=/sys/kernel/debug/tocpatch_nmi
 
-tap_plan 18
+tap_plan 21
 
 if [ "$(nproc)" -lt 2 ]; then
-	for i in $(seq 18); do tap_skip "nmi $i" "needs 2 CPUs"; done
+	for i in $(seq 21); do tap_skip "nmi $i" "needs 2 CPUs"; done
 	tap_done
 fi
 
@@ -34,7 +38,7 @@ load_mod tocpatch >/dev/null
 out=$(load_mod tocpatch_test_nmi)
 if [ -n "$out" ]; then
 	diag "$out"
-	for i in $(seq 18); do
+	for i in $(seq 21); do
 		tap_skip "nmi $i" "tocpatch_test_nmi does not load (no CONFIG_NMI_IPI?)"
 	done
 	unload_mod tocpatch >/dev/null
@@ -71,6 +75,15 @@ tap_todo "from an ftrace callback nested in another: $out" \
 	"ftrace list-function recursion guard, not closed" \
 	[ "$out" = "rounds 20 orig 0 patched 20 lost 0" ]
 log_since | grep -E 'tocpatch|nmi|System Reset' | head -n 20 | sed 's/^/# /'
+
+# A crash path that starts with ftrace off: the dumpers (or die notifiers)
+# run first, then a call through the pointer.
+out=$(nmi_run dump 50)
+tap_check "crash path with ftrace off, kmsg dumpers first: $out" \
+	[ "$out" = "rounds 50 orig 0 patched 50 lost 0" ]
+out=$(nmi_run die 50)
+tap_check "crash path with ftrace off, die notifiers first: $out" \
+	[ "$out" = "rounds 50 orig 0 patched 50 lost 0" ]
 
 # KVM HV runs guest entry and exit with ftrace off: markers are out while
 # a module called kvm_hv is loaded (here an empty stand-in). Calls through
@@ -147,6 +160,9 @@ load_mod tocpatch_test_nmi >/dev/null
 load_mod tocpatch_test_nmi_patch >/dev/null
 out=$(nmi_run nmi 20)
 tap_check "markers=0, 20 NMI IPIs: $out (the original runs: ftrace is off)" \
+	[ "$out" = "rounds 20 orig 20 patched 0 lost 0" ]
+out=$(nmi_run dump 20)
+tap_check "markers=0, crash path with ftrace off: $out (ftrace stays off)" \
 	[ "$out" = "rounds 20 orig 20 patched 0 lost 0" ]
 disable_patch tocpatch_test_nmi_patch >/dev/null
 unload_mod tocpatch_test_nmi_patch >/dev/null

@@ -25,9 +25,19 @@
  *			stack in one context, which ftrace's recursion guard
  *			refuses (no ops is called)
  *	list1 N		tp_list_inner() alone: one nested level, allowed
+ *	dump N		the start of a crash on a CPU running with ftrace off
+ *			(as a system reset or machine check handler does):
+ *			with interrupts hard-disabled and paca->ftrace_enabled
+ *			0, the kmsg dumpers are called for an oops (as
+ *			system_reset_exception() and oops_end() call them,
+ *			before kdump), then tp_nmi_func through the pointer
+ *			(as anything after that on the crash path may);
+ *			ftrace_enabled is put back afterwards
+ *	die N		the same with the die notifiers (DIE_OOPS, as __die()
+ *			calls them) instead of the dumpers
  *
- * smp_send_nmi_ipi() is not exported; it is resolved the way tocpatch
- * resolves names (a disabled kprobe). Loading fails with -ENOENT on a
+ * smp_send_nmi_ipi(), kmsg_dump_desc() and notify_die() are not exported;
+ * they are resolved the way tocpatch resolves names (a disabled kprobe). Loading fails with -ENOENT on a
  * kernel without CONFIG_NMI_IPI.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -36,6 +46,8 @@
 #include <linux/debugfs.h>
 #include <linux/ftrace.h>
 #include <linux/jiffies.h>
+#include <linux/kdebug.h>
+#include <linux/kmsg_dump.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -47,6 +59,9 @@
 
 static int (*send_nmi_ipi)(int cpu, void (*fn)(struct pt_regs *),
 			   u64 delay_us);
+static void (*dump_desc)(enum kmsg_dump_reason reason, const char *desc);
+static int (*die_notify)(enum die_val val, const char *str,
+			 struct pt_regs *regs, long err, int trap, int sig);
 
 /* What tp_nmi_record() saw; written by the NMI'd CPU. */
 static unsigned long tp_nmi_count[2];
@@ -242,6 +257,29 @@ static int one_nmi(void (*fn)(struct pt_regs *))
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * A crash path's first steps on a CPU with ftrace off ("dump" and "die"
+ * above), then a call through the pointer; ftrace_enabled is restored.
+ */
+static void crash_path(bool die)
+{
+	struct pt_regs regs = {};	/* for the die notifiers: kernel mode */
+	unsigned long flags;
+	u8 saved;
+
+	local_irq_save(flags);
+	hard_irq_disable();
+	saved = this_cpu_get_ftrace_enabled();
+	this_cpu_set_ftrace_enabled(0);
+	if (die)
+		die_notify(DIE_OOPS, "tocpatch selftest", &regs, 0, 0, 0);
+	else
+		dump_desc(KMSG_DUMP_OOPS, "tocpatch selftest");
+	READ_ONCE(tp_nmi_ptr)(NULL);
+	this_cpu_set_ftrace_enabled(saved);
+	local_irq_restore(flags);
+}
+
 static int run(const char *c, unsigned long n)
 {
 	unsigned long o = READ_ONCE(tp_nmi_count[TP_NMI_ORIG]);
@@ -260,6 +298,10 @@ static int run(const char *c, unsigned long n)
 			tp_list_outer();
 		else if (!strcmp(c, "list1"))
 			tp_list_inner();
+		else if (!strcmp(c, "dump"))
+			crash_path(false);
+		else if (!strcmp(c, "die"))
+			crash_path(true);
 		else
 			return -EINVAL;
 		if (i % 16 == 15)
@@ -348,6 +390,12 @@ static int __init tp_nmi_init(void)
 		return -ENOENT;
 	}
 	send_nmi_ipi = (void *)addr;
+	dump_desc = (void *)resolve("kmsg_dump_desc");
+	die_notify = (void *)resolve("notify_die");
+	if (!dump_desc || !die_notify) {
+		pr_err("kmsg_dump_desc or notify_die not found\n");
+		return -ENOENT;
+	}
 	ret = tp_ops_register();
 	if (ret) {
 		pr_err("cannot register the nested ftrace ops: %d\n", ret);
