@@ -46,6 +46,9 @@ int tocpatch_nmi_register(void);
 void tocpatch_nmi_unregister(void);
 void tocpatch_nmi_markers(unsigned int n);
 const char *tocpatch_nmi_entry_point(unsigned long addr);
+bool tocpatch_markers_live(void);
+int tocpatch_crash_register(void);
+void tocpatch_crash_unregister(void);
 
 bool tocpatch_shvar_lock(unsigned long *flags);
 void tocpatch_shvar_unlock(unsigned long flags);

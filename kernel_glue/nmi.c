@@ -64,6 +64,17 @@ void tocpatch_nmi_markers(unsigned int n)
 		kick_all_cpus_sync();
 }
 
+/**
+ * tocpatch_markers_live - are markers in text (for kernel_glue/crash.c)
+ *
+ * Return: true from before the first marker is stored until after the
+ * last one is taken out.
+ */
+notrace bool tocpatch_markers_live(void)
+{
+	return atomic_read(&tocpatch_nmi_live);
+}
+
 #ifdef CONFIG_NMI_IPI
 
 #define TOCPATCH_NMI_SLOTS 8

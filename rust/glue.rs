@@ -68,6 +68,8 @@ extern "C" {
     pub(crate) fn tocpatch_nmi_unregister();
     pub(crate) fn tocpatch_nmi_markers(n: ffi::c_uint);
     pub(crate) fn tocpatch_nmi_entry_point(addr: ffi::c_ulong) -> *const ffi::c_char;
+    pub(crate) fn tocpatch_crash_register() -> ffi::c_int;
+    pub(crate) fn tocpatch_crash_unregister();
     pub(crate) fn tocpatch_sysfs_init() -> ffi::c_int;
     pub(crate) fn tocpatch_sysfs_exit();
     pub(crate) fn tocpatch_sysfs_add(

@@ -9,8 +9,10 @@
 //!
 //! * [`Guard`]: while it exists, the hook on `smp_send_nmi_ipi()` gives NMI
 //!   IPI functions a wrapper running them with ftrace on while markers are
-//!   in text, and markers are out while the `kvm_hv` module is loaded and
-//!   from the first reboot notification on;
+//!   in text, the crash and dump paths (a die notifier and a kmsg dumper,
+//!   `kernel_glue/crash.c`) turn ftrace back on for their CPU while markers
+//!   are in text, and markers are out while the `kvm_hv` module is loaded
+//!   and from the first reboot notification on;
 //! * [`markers_in_text`]: tells the wrappers how many markers are in text
 //!   (`markers.rs` calls it around its text writes);
 //! * [`may_mark`]: the functions NMI handlers call through platform
@@ -20,8 +22,8 @@ use kernel::{ffi, prelude::*, str::CStr};
 
 use crate::glue;
 
-/// The `smp_send_nmi_ipi()` hook and the `kvm_hv` and reboot notifiers,
-/// registered while this exists.
+/// The `smp_send_nmi_ipi()` hook, the crash-path hooks and the `kvm_hv`
+/// and reboot notifiers, registered while this exists.
 pub(crate) struct Guard(());
 
 impl Guard {
@@ -35,10 +37,20 @@ impl Guard {
             return Err(Error::from_errno(r));
         }
         // SAFETY: plain registration, undone in `drop` (it logs failures).
-        let r = unsafe { glue::tocpatch_nmi_register() };
+        let r = unsafe { glue::tocpatch_crash_register() };
         if r != 0 {
             // SAFETY: registered just above.
             unsafe { glue::tocpatch_ftrace_off_unregister() };
+            return Err(Error::from_errno(r));
+        }
+        // SAFETY: plain registration, undone in `drop` (it logs failures).
+        let r = unsafe { glue::tocpatch_nmi_register() };
+        if r != 0 {
+            // SAFETY: registered just above.
+            unsafe {
+                glue::tocpatch_crash_unregister();
+                glue::tocpatch_ftrace_off_unregister();
+            }
             return Err(Error::from_errno(r));
         }
         Ok(Guard(()))
@@ -49,6 +61,8 @@ impl Drop for Guard {
     fn drop(&mut self) {
         // SAFETY: registered in `register`; waits until no wrapper runs.
         unsafe { glue::tocpatch_nmi_unregister() };
+        // SAFETY: registered in `register`; waits for callers to end.
+        unsafe { glue::tocpatch_crash_unregister() };
         // SAFETY: registered in `register`.
         unsafe { glue::tocpatch_ftrace_off_unregister() };
     }
