@@ -92,7 +92,9 @@ fn ftrace_mode() -> Result<&'static str> {
 struct Tocpatch {
     _control: control::Control,
     _sysfs: sysfs::Root,
-    _nmi: nmi::Guard,
+    /// Taken in `drop`, so that its unregistration (which logs) comes
+    /// before the "unloaded" line.
+    nmi: Option<nmi::Guard>,
 }
 
 impl kernel::Module for Tocpatch {
@@ -138,7 +140,7 @@ impl kernel::Module for Tocpatch {
         Ok(Tocpatch {
             _control: control,
             _sysfs: sysfs,
-            _nmi: nmi,
+            nmi: Some(nmi),
         })
     }
 }
@@ -161,6 +163,7 @@ impl Drop for Tocpatch {
         unsafe { glue::tocpatch_hotplug_unregister() };
         patch::fini();
         markers::fini();
+        drop(self.nmi.take());
         pr_info!("unloaded\n");
     }
 }
