@@ -119,11 +119,19 @@ impl Drop for Hook {
         // SAFETY: registered by `register`, and only this hook unregisters.
         let r = unsafe { bindings::unregister_ftrace_function(ops) };
         if r != 0 {
+            // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
+            // the ops: they, their target and the callback's code must stay
+            // for good (design.rst, "ftrace_kill()"). The target is inactive
+            // by now, so the callback only repairs r2.
             pr_err!(
-                "{}: unregister_ftrace_function failed: {}\n",
+                "{}: unregister_ftrace_function failed: {}: the hook stays, and tocpatch with it\n",
                 self.target.name(),
                 r
             );
+            core::mem::forget(self.target.clone());
+            // SAFETY: plain call; our own module is live (we are running in it).
+            unsafe { glue::tocpatch_pin_self() };
+            return;
         }
         // SAFETY: no longer registered.
         unsafe { Self::reset(&self.target) };

@@ -92,7 +92,7 @@ for fl in $flavours; do
 	"$TESTBED_DIR/run-guest.sh" -k "$kout/vmlinux" -i "$img" \
 		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1800 -e "$expect" \
 		${TOCPATCH_ICOUNT:+-I} \
-		-a "${tests:+TOCPATCH_TESTS=${expect// /,}} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES} ${TOCPATCH_FAULT_STRIDE:+TOCPATCH_FAULT_STRIDE=$TOCPATCH_FAULT_STRIDE}" \
+		-a "${tests:+TOCPATCH_TESTS=${expect// /,}} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES} ${TOCPATCH_FAULT_STRIDE:+TOCPATCH_FAULT_STRIDE=$TOCPATCH_FAULT_STRIDE} ${TOCPATCH_MODRACE_ROUNDS:+TOCPATCH_MODRACE_ROUNDS=$TOCPATCH_MODRACE_ROUNDS}" \
 		&& rc=0 || rc=$?
 	v=$(cat "$logs/check-$fl.log.verdict" 2>/dev/null) || v="guest: 0 passed, 1 failed, 0 skipped"
 	add_counts "$v"
