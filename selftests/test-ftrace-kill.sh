@@ -13,19 +13,19 @@
 # ENODEV.
 #
 # Killing ftrace lasts for the rest of the boot, so the script runs only as
-# the last one of a run (TOCPATCH_TESTS=...,test-ftrace-kill.sh); anywhere
-# else it reports each test skipped.
+# the last one of a run (testbed/guest/run-selftests.sh puts it last and
+# says so in TOCPATCH_LAST_SCRIPT); anywhere else, or run by hand, it
+# reports each test skipped.
 
 . "$(dirname "$0")/lib.sh"
 
 N=14
 tap_plan $N
 
-last=$(echo "$TOCPATCH_TESTS" | tr , '\n' | tail -n 1)
-if [ "$last" != test-ftrace-kill.sh ]; then
+if [ "${TOCPATCH_LAST_SCRIPT:-}" != test-ftrace-kill.sh ]; then
 	i=0
 	while [ $i -lt $N ]; do
-		tap_skip "ftrace_kill" "kills ftrace for the rest of the boot: runs only as the last script (TOCPATCH_TESTS=...,test-ftrace-kill.sh)"
+		tap_skip "ftrace_kill" "kills ftrace for the rest of the boot: runs only as the last script of a run"
 		i=$((i + 1))
 	done
 	exit 0

@@ -6,10 +6,19 @@
 # (testbed/tap-verdict.sh) checks each stream's plan, numbering and exit
 # status, counts the results and reads the kernel log.
 # TOCPATCH_TESTS (kernel command line, comma-separated: a command-line
-# word has no spaces) picks scripts; by default all of them, in name order
-# (so the long test-stress.sh comes last).
+# word has no spaces) picks scripts; by default all of them, in name order,
+# except that test-ftrace-kill.sh always runs last (it kills ftrace for the
+# rest of the boot). TOCPATCH_LAST_SCRIPT names the last script of the run.
 cd /tocpatch/selftests || exit 1
 tests=$(echo "${TOCPATCH_TESTS:-$(echo test-*.sh)}" | tr , ' ')
+case " $tests " in
+*" test-ftrace-kill.sh "*)
+	tests="$(echo " $tests " | sed 's/ test-ftrace-kill.sh / /g') test-ftrace-kill.sh" ;;
+esac
+for t in $tests; do
+	TOCPATCH_LAST_SCRIPT=$t
+done
+export TOCPATCH_LAST_SCRIPT
 for t in $tests; do
 	echo "tocpatch-guest: running $t"
 	sh "./$t"
