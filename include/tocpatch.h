@@ -98,10 +98,20 @@ struct tocpatch_object {
  * struct tocpatch_patch - a live patch
  * @mod:	the patch module (THIS_MODULE)
  * @objs:	array terminated by an entry with a NULL @funcs
+ * @replace:	a cumulative patch (livepatch's atomic replace): enabling it
+ *		takes over every function of the enabled patches in one step;
+ *		the functions it does not name go back to the original, and the
+ *		patches it replaced end up disabled (their modules can then be
+ *		removed)
+ *
+ * Patches stack: several may patch the same function, the most recently
+ * enabled one wins, and disabling any of them (in any order) hands the
+ * function to the next one below, or back to the original.
  */
 struct tocpatch_patch {
 	struct module *mod;
 	struct tocpatch_object *objs;
+	bool replace;
 };
 
 int tocpatch_enable_patch(struct tocpatch_patch *patch);

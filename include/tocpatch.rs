@@ -141,6 +141,7 @@ pub(crate) struct Object {
 struct RawPatch {
     module: *mut ffi::c_void,
     objs: *const Object,
+    replace: bool,
 }
 
 // SAFETY: the descriptions are immutable statics pointing to other statics.
@@ -237,6 +238,16 @@ impl Patch {
     /// Enables the patch described by `objs` (terminated by
     /// [`Object::END`], each function list by [`Func::END`]).
     pub(crate) fn enable(module: &'static ThisModule, objs: &'static [Object]) -> Result<Self> {
+        Self::enable_with(module, objs, false)
+    }
+
+    /// As [`Patch::enable`]; `replace`: a cumulative patch, which replaces
+    /// every enabled patch (`replace` of `struct tocpatch_patch`).
+    pub(crate) fn enable_with(
+        module: &'static ThisModule,
+        objs: &'static [Object],
+        replace: bool,
+    ) -> Result<Self> {
         if !objs.last().is_some_and(|o| o.funcs.is_null()) {
             return Err(EINVAL);
         }
@@ -244,6 +255,7 @@ impl Patch {
             RawPatch {
                 module: module.as_ptr().cast(),
                 objs: objs.as_ptr(),
+                replace,
             },
             GFP_KERNEL,
         )?;

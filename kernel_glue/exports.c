@@ -76,6 +76,7 @@ void tocpatch_abi_layout(unsigned long *out, unsigned int n)
 		offsetof(struct tocpatch_patch, mod),
 		offsetof(struct tocpatch_patch, objs),
 		R2_STACK_OFFSET,
+		offsetof(struct tocpatch_patch, replace),
 	};
 	unsigned int i;
 

@@ -38,6 +38,7 @@ mod nmi;
 mod patch;
 mod shadow;
 mod shadow_var;
+mod site;
 mod symbols;
 mod sysfs;
 mod target;
@@ -102,6 +103,7 @@ impl kernel::Module for Tocpatch {
         abi::check_layout()?;
         patch::init();
         markers::init();
+        site::init();
         let control = control::Control::new()?;
         let sysfs = sysfs::Root::new()?;
         // SAFETY: plain registration; undone in `drop`.
@@ -161,6 +163,7 @@ impl Drop for Tocpatch {
         unsafe { glue::tocpatch_hotplug_unregister() };
         patch::fini();
         markers::fini();
+        site::fini();
         pr_info!("unloaded\n");
     }
 }
