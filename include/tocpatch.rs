@@ -142,6 +142,7 @@ struct RawPatch {
     module: *mut ffi::c_void,
     objs: *const Object,
     replace: bool,
+    states: *const ffi::c_void,
 }
 
 // SAFETY: the descriptions are immutable statics pointing to other statics.
@@ -256,6 +257,7 @@ impl Patch {
                 module: module.as_ptr().cast(),
                 objs: objs.as_ptr(),
                 replace,
+                states: core::ptr::null(),
             },
             GFP_KERNEL,
         )?;

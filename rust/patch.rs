@@ -8,7 +8,8 @@
 //! * `enable.rs`: enable (hook, mark, activate; undo on failure);
 //! * `disable.rs`: disable, the quiesce policy and the release wait;
 //! * `notify.rs`: the module notifier (modules going away);
-//! * `exports.rs`: the C exports of `include/tocpatch.h`.
+//! * `exports.rs`: the C exports of `include/tocpatch.h`;
+//! * `states.rs`: patch states (`klp_state`) and their exports.
 //!
 //! The status text is the control interface's (`control.rs`), which
 //! reads the registry through [`with_registry`]; queries for other
@@ -53,6 +54,7 @@ mod disable;
 mod enable;
 mod exports;
 mod notify;
+mod states;
 
 pub(crate) use disable::disable_by_name;
 
@@ -236,6 +238,7 @@ pub(crate) fn init() {
         REGISTRY.init();
         COMING.init();
     }
+    states::init();
 }
 
 /// The index of the patch whose box is at `id`.
@@ -252,6 +255,7 @@ pub(crate) fn count() -> usize {
 pub(crate) fn fini() {
     drop(core::mem::replace(&mut *REGISTRY.lock(), KVec::new()));
     drop(core::mem::replace(&mut COMING.lock().0, KVec::new()));
+    states::fini();
 }
 
 /// Calls `f` with the registered patches, under `REGISTRY` (for the

@@ -11,6 +11,7 @@
 
 use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
 
+use super::states::InTransition;
 use super::{find, s, Func, Patch, Why, REGISTRY};
 use crate::glue;
 use crate::logic::state::{transition, Event, Next, PatchState};
@@ -164,6 +165,8 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     let Some(idx) = reg.iter().position(|p| which(p)) else {
         return Err(ENOENT);
     };
+    // Its callbacks may ask for the states of the patches enabled before.
+    let in_transition = InTransition::begin(reg[..idx].iter())?;
     let p = &mut reg[idx];
     let Some(Next::To(next)) = transition(p.state, Event::Disable) else {
         pr_err!(
@@ -197,6 +200,7 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     for o in p.objs.iter_mut().filter(|o| o.patched) {
         o.post_unpatch();
     }
+    drop(in_transition);
     if was_enabled {
         pr_info!("disabled patch {}\n", s(&p.name));
     }

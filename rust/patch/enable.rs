@@ -26,6 +26,7 @@ use kernel::{
 
 use super::api::{parse, resolve_obj};
 use super::disable::{release, releasing, unhook, Releasing};
+use super::states::{check_compatible, InTransition};
 use super::{find, s, Func, Obj, Patch, Why, COMING, REGISTRY};
 use crate::abi::TocpatchPatch;
 use crate::glue;
@@ -142,6 +143,7 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         return Err(EEXIST);
     }
     let objs = parse(api, text)?;
+    check_compatible(&reg, api, &name)?;
     // The loaded target modules cannot go while we hook and mark their
     // functions; once the patch is registered the module notifier (which
     // waits for REGISTRY) patches a module that comes and unpatches one
@@ -190,6 +192,8 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         pr_err!("patch module {} is going away\n", s(&p.name));
         return Err(ENODEV);
     }
+    // Its callbacks may ask for the states of the enabled patches.
+    let in_transition = InTransition::begin(reg.iter())?;
     let pm = &mut *p;
     if let Err(e) = apply(&mut pm.objs, &load, &mut pm.funcs, &mut nops) {
         // SAFETY: the reference taken above.
@@ -210,6 +214,7 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
     if !replaced.is_empty() {
         discard_replaced(&mut reg, &mut replaced, &mut nops, &p.name);
     }
+    drop(in_transition);
     if reg.push_within_capacity(p).is_err() {
         // Cannot happen: reserved above.
         pr_err!("registry full after reserving room\n");
