@@ -187,13 +187,13 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         },
         GFP_KERNEL,
     )?;
+    // Its callbacks may ask for the states of the enabled patches.
+    let in_transition = InTransition::begin(reg.iter())?;
     // SAFETY: `module` is live (it is calling us, or is loaded).
     if !unsafe { glue::tocpatch_module_get(api.module) } {
         pr_err!("patch module {} is going away\n", s(&p.name));
         return Err(ENODEV);
     }
-    // Its callbacks may ask for the states of the enabled patches.
-    let in_transition = InTransition::begin(reg.iter())?;
     let pm = &mut *p;
     if let Err(e) = apply(&mut pm.objs, &load, &mut pm.funcs, &mut nops) {
         // SAFETY: the reference taken above.
