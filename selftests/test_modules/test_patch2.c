@@ -46,10 +46,14 @@ static struct tocpatch_patch patch = {
 	.objs = objs,
 };
 
+static uint fail_nth;
+module_param(fail_nth, uint, 0444);
+MODULE_PARM_DESC(fail_nth, "make the Nth allocation of the enable fail");
+
 static int __init tp_patch2_init(void)
 {
 	patch.replace = replace;
-	return tocpatch_enable_patch(&patch);
+	return tp_fault_enable(&patch, fail_nth);
 }
 
 static void __exit tp_patch2_exit(void)
