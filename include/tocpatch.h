@@ -95,17 +95,71 @@ struct tocpatch_object {
 };
 
 /**
+ * struct tocpatch_state - a system state a patch changes (klp_state)
+ * @id:		the state's identifier, non-zero (0 ends an array of them)
+ * @version:	the version of the change; a patch that takes over a state
+ *		must know a version at least as new as the enabled patches'
+ * @data:	for the patch's own use (callbacks), typically set up in
+ *		pre_patch
+ */
+struct tocpatch_state {
+	unsigned long id;
+	unsigned int version;
+	void *data;
+};
+
+/**
  * struct tocpatch_patch - a live patch
  * @mod:	the patch module (THIS_MODULE)
  * @objs:	array terminated by an entry with a NULL @funcs
+ * @replace:	a cumulative patch (livepatch's atomic replace): enabling it
+ *		takes over every function of the enabled patches in one step;
+ *		the functions it does not name go back to the original, and the
+ *		patches it replaced end up disabled (their modules can then be
+ *		removed)
+ * @states:	optional array of the system states the patch changes,
+ *		terminated by an entry with @id 0. An enable is refused
+ *		(-EINVAL) if an enabled patch has a state this patch has at
+ *		an older version, or, for a @replace patch, does not have
+ *		(livepatch's klp_is_patch_compatible())
+ *
+ * Patches stack: several may patch the same function, the most recently
+ * enabled one wins, and disabling any of them (in any order) hands the
+ * function to the next one below, or back to the original.
  */
 struct tocpatch_patch {
 	struct module *mod;
 	struct tocpatch_object *objs;
+	bool replace;
+	struct tocpatch_state *states;
 };
 
 int tocpatch_enable_patch(struct tocpatch_patch *patch);
 int tocpatch_disable_patch(struct tocpatch_patch *patch);
+
+/**
+ * tocpatch_get_state() - a state of a patch
+ * @patch:	the patch
+ * @id:		the state's identifier
+ *
+ * Return: @patch's state @id, or NULL if it has none.
+ */
+struct tocpatch_state *tocpatch_get_state(struct tocpatch_patch *patch,
+					  unsigned long id);
+
+/**
+ * tocpatch_get_prev_state() - the state of the enabled patches
+ * @id:		the state's identifier
+ *
+ * For the callbacks of a patch being enabled or disabled (livepatch's
+ * klp_get_prev_state(): only then is there a patch in transition): the
+ * state @id of the most recently enabled patch enabled before it that
+ * has one.
+ *
+ * Return: that state, or NULL if none has it (or no patch is being
+ * enabled or disabled: a callback run for a module that loads or goes).
+ */
+struct tocpatch_state *tocpatch_get_prev_state(unsigned long id);
 
 /*
  * Shadow variables: data attached to existing kernel objects, keyed by

@@ -141,6 +141,79 @@ pub(crate) struct Object {
 struct RawPatch {
     module: *mut ffi::c_void,
     objs: *const Object,
+    replace: bool,
+    states: *const State,
+}
+
+/// `struct tocpatch_state`: a system state the patch changes (livepatch's
+/// `klp_state`), in a static array ended by [`State::END`].
+#[repr(C)]
+pub(crate) struct State {
+    id: ffi::c_ulong,
+    version: ffi::c_uint,
+    /// For the patch's own use; only its callbacks touch it.
+    data: core::cell::UnsafeCell<*mut ffi::c_void>,
+}
+
+// SAFETY: `data` is only read and written by the callbacks of the patches
+// that share the state, which tocpatch runs one at a time (under its
+// registry lock); the rest is immutable.
+unsafe impl Sync for State {}
+
+impl State {
+    /// State `id` (not 0) at `version`.
+    pub(crate) const fn new(id: ffi::c_ulong, version: ffi::c_uint) -> Self {
+        Self {
+            id,
+            version,
+            data: core::cell::UnsafeCell::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// The terminator. (A constant to copy into statics, as
+    /// [`Object::END`]: each use is a fresh value.)
+    #[allow(clippy::declare_interior_mutable_const)]
+    pub(crate) const END: Self = Self::new(0, 0);
+
+    /// The state's identifier.
+    pub(crate) fn id(&self) -> ffi::c_ulong {
+        self.id
+    }
+
+    /// The state's version.
+    pub(crate) fn version(&self) -> ffi::c_uint {
+        self.version
+    }
+
+    /// Its data pointer (from a callback).
+    pub(crate) fn data(&self) -> *mut ffi::c_void {
+        // SAFETY: callbacks, the only users, run one at a time.
+        unsafe { *self.data.get() }
+    }
+
+    /// Sets its data pointer (from a callback).
+    pub(crate) fn set_data(&self, data: *mut ffi::c_void) {
+        // SAFETY: as in `data`.
+        unsafe { *self.data.get() = data };
+    }
+}
+
+extern "C" {
+    fn tocpatch_get_prev_state(id: ffi::c_ulong) -> *mut State;
+}
+
+/// `tocpatch_get_prev_state()`: state `id` of the most recently enabled
+/// patch enabled before the one whose enable or disable runs the calling
+/// callback, if any.
+///
+/// # Safety
+///
+/// Only from a callback of an enable or disable: the state belongs to
+/// another patch, which stays registered (and its state in place) for the
+/// callback's duration, not longer; the reference must not be kept.
+pub(crate) unsafe fn prev_state<'a>(id: ffi::c_ulong) -> Option<&'a State> {
+    // SAFETY: plain call; the result is NULL or a live state (our contract).
+    unsafe { tocpatch_get_prev_state(id).as_ref() }
 }
 
 // SAFETY: the descriptions are immutable statics pointing to other statics.
@@ -148,7 +221,8 @@ unsafe impl Sync for Func {}
 // SAFETY: as above, but for `module`, which only tocpatch writes, under
 // its registry lock, around the callbacks, which run under the same lock.
 unsafe impl Sync for Object {}
-// SAFETY: the patch description names the module and immutable statics;
+// SAFETY: the patch description names the module and statics that are
+// immutable but for what only tocpatch and the callbacks write, serialised;
 // nothing in it is tied to a thread.
 unsafe impl Send for RawPatch {}
 // SAFETY: as above, and it is never written after creation.
@@ -237,13 +311,40 @@ impl Patch {
     /// Enables the patch described by `objs` (terminated by
     /// [`Object::END`], each function list by [`Func::END`]).
     pub(crate) fn enable(module: &'static ThisModule, objs: &'static [Object]) -> Result<Self> {
+        Self::enable_with(module, objs, false)
+    }
+
+    /// As [`Patch::enable`]; `replace`: a cumulative patch, which replaces
+    /// every enabled patch (`replace` of `struct tocpatch_patch`).
+    pub(crate) fn enable_with(
+        module: &'static ThisModule,
+        objs: &'static [Object],
+        replace: bool,
+    ) -> Result<Self> {
+        static NO_STATES: [State; 1] = [State::END];
+        Self::enable_full(module, objs, replace, &NO_STATES)
+    }
+
+    /// As [`Patch::enable_with`], with the patch's `states` (terminated by
+    /// [`State::END`]).
+    pub(crate) fn enable_full(
+        module: &'static ThisModule,
+        objs: &'static [Object],
+        replace: bool,
+        states: &'static [State],
+    ) -> Result<Self> {
         if !objs.last().is_some_and(|o| o.funcs.is_null()) {
+            return Err(EINVAL);
+        }
+        if states.last().is_none_or(|x| x.id != 0) {
             return Err(EINVAL);
         }
         let raw = KBox::new(
             RawPatch {
                 module: module.as_ptr().cast(),
                 objs: objs.as_ptr(),
+                replace,
+                states: states.as_ptr(),
             },
             GFP_KERNEL,
         )?;

@@ -16,6 +16,8 @@
 
 EXPORT_SYMBOL_GPL(tocpatch_enable_patch);
 EXPORT_SYMBOL_GPL(tocpatch_disable_patch);
+EXPORT_SYMBOL_GPL(tocpatch_get_state);
+EXPORT_SYMBOL_GPL(tocpatch_get_prev_state);
 /* Shadow variables (rust/shadow_var.rs). */
 EXPORT_SYMBOL_GPL(tocpatch_shadow_get);
 EXPORT_SYMBOL_GPL(tocpatch_shadow_alloc);
@@ -76,6 +78,12 @@ void tocpatch_abi_layout(unsigned long *out, unsigned int n)
 		offsetof(struct tocpatch_patch, mod),
 		offsetof(struct tocpatch_patch, objs),
 		R2_STACK_OFFSET,
+		offsetof(struct tocpatch_patch, replace),
+		offsetof(struct tocpatch_patch, states),
+		sizeof(struct tocpatch_state),
+		offsetof(struct tocpatch_state, id),
+		offsetof(struct tocpatch_state, version),
+		offsetof(struct tocpatch_state, data),
 	};
 	unsigned int i;
 

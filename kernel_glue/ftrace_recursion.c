@@ -25,3 +25,18 @@ notrace void tocpatch_recursion_unlock(int bit)
 {
 	ftrace_test_recursion_unlock(bit);
 }
+
+/*
+ * A preemption-off section for the callback's recursion path, where the
+ * guard above was not taken: the top of a site's stack is read only with
+ * preemption off (rust/site.rs, the lifetime rule).
+ */
+notrace void tocpatch_preempt_disable(void)
+{
+	preempt_disable_notrace();
+}
+
+notrace void tocpatch_preempt_enable(void)
+{
+	preempt_enable_notrace();
+}

@@ -34,6 +34,8 @@ void tocpatch_abi_layout(unsigned long *out, unsigned int n);
 unsigned long tocpatch_stack_pointer(void);
 int tocpatch_recursion_trylock(unsigned long ip, unsigned long parent_ip);
 void tocpatch_recursion_unlock(int bit);
+void tocpatch_preempt_disable(void);
+void tocpatch_preempt_enable(void);
 int tocpatch_notifier_register(void);
 void tocpatch_notifier_unregister(void);
 

@@ -45,11 +45,23 @@ pub(crate) struct TocpatchObject {
 pub(crate) struct TocpatchPatch {
     pub(crate) module: glue::ModulePtr,
     pub(crate) objs: *mut TocpatchObject,
+    /// A cumulative patch: replaces every enabled patch (atomic replace).
+    pub(crate) replace: bool,
+    /// Its states, terminated by an entry with `id` 0; may be NULL.
+    pub(crate) states: *mut TocpatchState,
+}
+
+/// `struct tocpatch_state`.
+#[repr(C)]
+pub(crate) struct TocpatchState {
+    pub(crate) id: ffi::c_ulong,
+    pub(crate) version: ffi::c_uint,
+    pub(crate) data: *mut ffi::c_void,
 }
 
 /// Checks the structures above against the C header's layout.
 pub(crate) fn check_layout() -> Result {
-    let ours: [usize; 18] = [
+    let ours: [usize; 24] = [
         size_of::<TocpatchFunc>(),
         offset_of!(TocpatchFunc, old_name),
         offset_of!(TocpatchFunc, new_func),
@@ -68,9 +80,15 @@ pub(crate) fn check_layout() -> Result {
         offset_of!(TocpatchPatch, module),
         offset_of!(TocpatchPatch, objs),
         crate::target::TOC_SAVE_SLOT,
+        offset_of!(TocpatchPatch, replace),
+        offset_of!(TocpatchPatch, states),
+        size_of::<TocpatchState>(),
+        offset_of!(TocpatchState, id),
+        offset_of!(TocpatchState, version),
+        offset_of!(TocpatchState, data),
     ];
-    let mut c = [0 as ffi::c_ulong; 18];
-    // SAFETY: `c` has room for the 18 values asked for.
+    let mut c = [0 as ffi::c_ulong; 24];
+    // SAFETY: `c` has room for the 24 values asked for.
     unsafe { glue::tocpatch_abi_layout(c.as_mut_ptr(), c.len() as ffi::c_uint) };
     for (i, (a, b)) in ours.iter().zip(c.iter()).enumerate() {
         if *a as ffi::c_ulong != *b {

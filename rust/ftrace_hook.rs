@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The ftrace hookup: one `ftrace_ops` per patched function, filtered on
-//! its address, with the callback that classifies each call and redirects
-//! it to the replacement.
+//! The ftrace hookup: one `ftrace_ops` per patched function (per
+//! [`Site`]: however many patches are stacked on it), filtered on its
+//! address, with the callback that classifies each call and redirects it
+//! to the replacement of the site's top target.
 //!
 //! The ops use `FTRACE_OPS_FL_IPMODIFY` alone, as livepatch does on
 //! architectures with `DYNAMIC_FTRACE_WITH_ARGS`: ftrace then calls them from
@@ -20,42 +21,49 @@
 //! takes ftrace's recursion guard itself and, on recursion, repairs the TOC
 //! but redirects nothing.
 
-use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc, types::Opaque};
 
 use crate::asm_shim;
 use crate::glue;
 use crate::logic::insn::{reloads_toc, CallKind};
 use crate::logic::shadow::Frame;
 use crate::shadow;
+use crate::site::Site;
 use crate::target::{Target, TOC_SAVE_SLOT};
 use crate::trampoline;
 
-/// The registration of a [`Target`]'s `ftrace_ops`: while a `Hook` exists,
-/// ftrace calls [`tocpatch_ftrace_handler`] for the target's function;
-/// dropping it unregisters the ops, and ftrace has then finished every
-/// callback (our ops are not core kernel data, so ftrace treats them as
-/// dynamic and waits for callbacks in flight). The hook holds a reference
-/// on the target, so the target, ops included, outlives the registration;
-/// and at most one hook exists per target.
+/// The registration of a [`Site`]'s hook: while a `Hook` exists, ftrace
+/// calls [`tocpatch_ftrace_handler`] for the site's function; dropping it
+/// unregisters the hook, and ftrace has then finished every callback (our
+/// ops are not core kernel data, so ftrace treats them as dynamic and
+/// waits for callbacks in flight). The hook holds a reference on the
+/// site, so the site outlives the registration. How sites are hooked is
+/// this file's business alone: today one `ftrace_ops` per site, owned by
+/// its hook.
 pub(crate) struct Hook {
-    target: Arc<Target>,
+    /// Freed by `drop` once unregistered; leaked if ftrace refuses.
+    ops: core::mem::ManuallyDrop<KBox<Opaque<bindings::ftrace_ops>>>,
+    site: Arc<Site>,
 }
 
+// SAFETY: the ops are only touched by ftrace (which serialises its own use
+// of them) while registered, and by `register` and `drop`, which own the
+// hook; nothing in it is tied to a CPU or task.
+unsafe impl Send for Hook {}
+
 impl Hook {
-    /// Registers `target`'s ops on its function. Logs one line naming the
+    /// Registers a hook on `site`'s function. Logs one line naming the
     /// function if ftrace refuses.
-    pub(crate) fn register(target: &Arc<Target>) -> Result<Self> {
-        if target.hooked.cmpxchg(false, true, Relaxed).is_err() {
-            return Err(EBUSY);
-        }
-        let ip = target.global_entry;
-        let ops = target.ops.get();
-        // SAFETY: `ops` is not registered (`hooked` was false and we set
-        // it), so nothing else reads or writes it.
+    pub(crate) fn register(site: &Arc<Site>) -> Result<Self> {
+        let ops_box: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
+        let ip = site.ip;
+        let ops = ops_box.get();
+        // SAFETY: `ops` is ours and not registered, so nothing else reads
+        // or writes it.
         unsafe {
             (*ops).func = Some(tocpatch_ftrace_handler);
             (*ops).flags = bindings::FTRACE_OPS_FL_IPMODIFY as ffi::c_ulong;
-            (*ops).private = Arc::as_ptr(target).cast_mut().cast();
+            (*ops).private = Arc::as_ptr(site).cast_mut().cast();
         }
         // SAFETY: `ops` is a valid, unregistered ftrace_ops.
         let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 0) };
@@ -67,74 +75,63 @@ impl Hook {
             };
             pr_err!(
                 "{}: ftrace cannot hook it{}: ftrace_set_filter_ip: {}\n",
-                target.name(),
+                site.name(),
                 why,
                 r
             );
             // SAFETY: not registered; frees whatever the filter call
             // allocated.
-            unsafe { Self::reset(target) };
+            unsafe { bindings::ftrace_free_filter(ops) };
             return Err(Error::from_errno(r));
         }
-        // SAFETY: `ops` is valid and filtered; `target` (an Arc, which
-        // never moves its contents) stays allocated while the hook keeps
-        // its reference.
+        // SAFETY: `ops` is valid and filtered; it (boxed) and the site (an
+        // Arc, which never moves its contents) stay allocated while the
+        // hook exists.
         let r = unsafe { bindings::register_ftrace_function(ops) };
         if r != 0 {
             pr_err!(
                 "{}: register_ftrace_function failed: {} (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)\n",
-                target.name(),
+                site.name(),
                 r
             );
             // SAFETY: not registered.
-            unsafe { Self::reset(target) };
+            unsafe { bindings::ftrace_free_filter(ops) };
             return Err(Error::from_errno(r));
         }
         Ok(Hook {
-            target: target.clone(),
+            ops: core::mem::ManuallyDrop::new(ops_box),
+            site: site.clone(),
         })
-    }
-
-    /// Frees the ops' filter, clears the ops and lets another hook
-    /// register them.
-    ///
-    /// # Safety
-    ///
-    /// The ops must not be registered.
-    unsafe fn reset(target: &Target) {
-        let ops = target.ops.get();
-        // SAFETY: not registered (our contract), so the filter can go and
-        // the ops be rewritten.
-        unsafe {
-            bindings::ftrace_free_filter(ops);
-            core::ptr::write_bytes(ops, 0, 1);
-        }
-        target.hooked.store(false, Relaxed);
     }
 }
 
 impl Drop for Hook {
     fn drop(&mut self) {
-        let ops = self.target.ops.get();
+        let ops = self.ops.get();
         // SAFETY: registered by `register`, and only this hook unregisters.
         let r = unsafe { bindings::unregister_ftrace_function(ops) };
         if r != 0 {
             // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
-            // the ops: they, their target and the callback's code must stay
-            // for good (design.rst, "ftrace_kill()"). The target is inactive
-            // by now, so the callback only repairs r2.
+            // the ops: they, their site and the callback's code must stay
+            // for good (design.rst, "ftrace_kill()"). The site's stack is
+            // empty by now (a hook goes with its last target), so the
+            // callback only repairs r2.
             pr_err!(
                 "{}: unregister_ftrace_function failed: {}: the hook stays, and tocpatch with it\n",
-                self.target.name(),
+                self.site.name(),
                 r
             );
-            core::mem::forget(self.target.clone());
+            core::mem::forget(self.site.clone());
             // SAFETY: plain call; our own module is live (we are running in it).
             unsafe { glue::tocpatch_pin_self() };
             return;
         }
-        // SAFETY: no longer registered.
-        unsafe { Self::reset(&self.target) };
+        // SAFETY: no longer registered: the filter can go, then the ops,
+        // which nothing uses any more.
+        unsafe {
+            bindings::ftrace_free_filter(ops);
+            core::mem::ManuallyDrop::drop(&mut self.ops);
+        }
     }
 }
 
@@ -142,11 +139,15 @@ impl Drop for Hook {
 ///
 /// Runs for each call of the function, in whatever context the call
 /// happens, with the function's arguments in `fregs` and nothing allocated.
+/// Classifies with the site's delta first (r2 must be repaired whatever
+/// happens), then, inside the recursion guard (preemption off: the
+/// lifetime rule of `site.rs`), reads the top target of the site's stack
+/// and redirects to it; with an empty stack the original runs.
 ///
 /// # Safety
 ///
 /// Only ftrace calls this, for an ops registered by [`Hook::register`]
-/// (whose hook keeps the target alive until ftrace is done with it), with
+/// (whose hook keeps the site alive until ftrace is done with it), with
 /// the `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`)
 /// frame as `fregs`.
 unsafe extern "C" fn tocpatch_ftrace_handler(
@@ -155,55 +156,49 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: `private` was set to the owning target at registration, and
+    // SAFETY: `private` was set to the hook's site at registration, and
     // the hook's reference keeps it alive while the ops are registered.
-    let t = unsafe { &*(*op).private.cast::<Target>() };
+    let site = unsafe { &*(*op).private.cast::<Site>() };
     // On powerpc, ftrace_regs is the pt_regs of the ftrace caller's frame
     // (struct __arch_ftrace_regs); with WITH_ARGS only some of it is filled
     // in: r0 as `link`, r1, r3..r10 and nip, which is all we touch.
     let regs = fregs.cast::<bindings::pt_regs>();
     // SAFETY: `regs` is that frame's pt_regs, as the shim requires. First,
     // before anything can fail: the TOC must be repaired whatever happens.
-    let (kind, toc) = unsafe { asm_shim::classify_call(regs, t.delta) };
-    if !t.active.load(Relaxed) {
-        // Not (or no longer) enabled: the original runs, r2 repaired.
-        return;
+    let (kind, toc) = unsafe { asm_shim::classify_call(regs, site.delta) };
+    if kind == CallKind::Global {
+        site.note_late_global();
     }
-    let c = &t.counters;
-    c.calls.add(1, Relaxed);
     // SAFETY: plain call of ftrace's recursion guard; it disables
     // preemption until the matching unlock.
     let bit = unsafe { glue::tocpatch_recursion_trylock(ip, parent_ip) };
     if bit < 0 {
-        // The callback recursed (something on its path is patched): B itself
-        // runs, with the TOC repaired above.
-        c.fallback.add(1, Relaxed);
-        t.report_recursion();
+        // The callback recursed (something on its path is patched): B
+        // itself runs, with the TOC repaired above. Preemption is not off
+        // here: the top is read in a section of our own.
+        // SAFETY: plain notrace calls; the section ends below.
+        unsafe { glue::tocpatch_preempt_disable() };
+        // SAFETY: preemption is off until the enable below.
+        if let Some(t) = unsafe { site.top() } {
+            t.counters.calls.add(1, Relaxed);
+            t.counters.fallback.add(1, Relaxed);
+            t.report_recursion();
+        }
+        // SAFETY: ends the section above.
+        unsafe { glue::tocpatch_preempt_enable() };
         return;
     }
-    // SAFETY: `regs` is valid for the duration of the callback.
-    unsafe { redirect(t, kind, toc, regs) };
+    // A nop target on top (atomic replace, for the step's duration): the
+    // original runs.
+    // SAFETY: preemption is off until the unlock below (the guard), and
+    // the target is used only until then.
+    if let Some(t) = unsafe { site.top() }.filter(|t| !t.is_nop()) {
+        t.counters.calls.add(1, Relaxed);
+        // SAFETY: `regs` is valid for the duration of the callback.
+        unsafe { redirect(t, kind, toc, regs) };
+    }
     // SAFETY: `bit` came from the trylock above.
     unsafe { glue::tocpatch_recursion_unlock(bit) };
-}
-
-/// Counts a global call that arrived after `t`'s markers were taken out
-/// (a diagnostic: only tasks that were between the marked prologue and the
-/// hook at that moment should).
-#[inline(always)]
-fn note_late_global(t: &Target) {
-    let c = &t.counters;
-    let out = c.markers_out_ns.load(Relaxed);
-    if out == 0 {
-        return;
-    }
-    // SAFETY: plain clock read, safe in any context.
-    let now = unsafe { bindings::ktime_get_mono_fast_ns() };
-    c.late_global.add(1, Relaxed);
-    let after = now.saturating_sub(out);
-    if after > c.late_max_ns.load(Relaxed) {
-        c.late_max_ns.store(after, Relaxed);
-    }
 }
 
 /// Sends the call that reached `t`'s hook to `t`'s replacement, with a
@@ -231,7 +226,6 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
     let frame = match kind {
         CallKind::Global => {
             c.global.add(1, Relaxed);
-            note_late_global(t);
             // SAFETY: `link` is this call's return address: the instruction
             // after the caller's branch-and-link, in kernel or module text
             // that stays mapped while the caller runs (or the address of

@@ -58,6 +58,8 @@ extern "C" {
         parent_ip: ffi::c_ulong,
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_recursion_unlock(bit: ffi::c_int);
+    pub(crate) fn tocpatch_preempt_disable();
+    pub(crate) fn tocpatch_preempt_enable();
     pub(crate) fn tocpatch_notifier_register() -> ffi::c_int;
     pub(crate) fn tocpatch_notifier_unregister();
     pub(crate) fn tocpatch_hotplug_register() -> ffi::c_int;

@@ -8,7 +8,8 @@
 //! * `enable.rs`: enable (hook, mark, activate; undo on failure);
 //! * `disable.rs`: disable, the quiesce policy and the release wait;
 //! * `notify.rs`: the module notifier (modules going away);
-//! * `exports.rs`: the C exports of `include/tocpatch.h`.
+//! * `exports.rs`: the C exports of `include/tocpatch.h`;
+//! * `states.rs`: patch states (`klp_state`) and their exports.
 //!
 //! The status text is the control interface's (`control.rs`), which
 //! reads the registry through [`with_registry`]; queries for other
@@ -17,21 +18,23 @@
 //! under `patch/` (it only re-exports `disable_by_name`); `api` uses it;
 //! `disable` uses it; `enable` uses `api` and `disable`; `notify` and
 //! `exports` use `enable` and `disable`. All of them use
-//! [`crate::target`] and [`crate::ftrace_hook`], which never use this
-//! module.
+//! [`crate::target`] and [`crate::site`], which never use this module.
 //!
 //! Locking: `REGISTRY` (a mutex) protects the list of patches and every
 //! patch's state, and each function's registry-side state ([`Func`]: its
-//! hook, marker state, module gone); enable, disable, the status file,
+//! place on its site, marker state, module gone); `SITES` (site.rs) is
+//! taken inside it; enable, disable, the status file,
 //! the sysfs files (`query`) and the module notifier take it, and all of
 //! them may sleep. Nothing waits for a sysfs directory's removal while
 //! holding it (rust/sysfs.rs: the removal waits for reads). A disable
 //! waiting for the patch code to fall out of use does so without it (the
 //! patch is `releasing` meanwhile, which nothing else changes). The ftrace
 //! callback and the return trampoline never take it: they only read a
-//! [`Target`] (immutable after creation, plus atomics; shared through an
-//! `Arc`). A target is freed only after its hook is dropped (unregistered)
-//! and no live task holds a shadow frame of it (the release wait).
+//! [`Site`] and its top [`Target`] (immutable after creation, plus
+//! atomics; shared through an `Arc`). A target is freed only after it is
+//! off its site's stack, RCU and RCU-tasks grace periods have passed, and
+//! no live task holds a shadow frame of it (the release wait): the
+//! lifetime rule of site.rs.
 
 use kernel::{
     bindings,
@@ -41,9 +44,9 @@ use kernel::{
 };
 
 use crate::abi::{TocpatchCallbacks, TocpatchObject, TocpatchPatch};
-use crate::ftrace_hook::Hook;
 use crate::glue;
 use crate::logic::state::PatchState;
+use crate::site::Site;
 use crate::target::Target;
 
 mod api;
@@ -51,6 +54,7 @@ mod disable;
 mod enable;
 mod exports;
 mod notify;
+mod states;
 
 pub(crate) use disable::disable_by_name;
 
@@ -130,6 +134,16 @@ impl Obj {
         }
     }
 
+    /// Records the object as unpatched without any callback: its patch was
+    /// replaced by a cumulative one (livepatch runs none for a replaced
+    /// patch either).
+    pub(crate) fn discard(&mut self) {
+        self.patched = false;
+        self.post_unpatch_due = false;
+        // SAFETY: see `pre_patch`.
+        unsafe { (*self.api).module = core::ptr::null_mut() };
+    }
+
     /// Records the object as unpatched and runs `post_unpatch` if due.
     pub(crate) fn post_unpatch(&mut self) {
         self.patched = false;
@@ -152,12 +166,14 @@ pub(crate) struct Func {
     pub(crate) desc: usize,
     /// What the callback sees.
     pub(crate) t: Arc<Target>,
-    /// The registered ftrace ops, `None` once unhooked.
-    pub(crate) hook: Option<Hook>,
-    /// The marker is in the text.
-    pub(crate) marker_placed: bool,
-    /// The marker could not be taken out: its word was changed by someone
-    /// else. The hook stays (it repairs r2 behind the marker).
+    /// Its place on the function's site (`site.rs`), `None` once it left
+    /// (or before it joined). `t` is on the site's stack while the
+    /// function is patched by this patch.
+    pub(crate) site: Option<Arc<Site>>,
+    /// It was the last on its site and the site's marker could not be
+    /// taken out: its word was changed by someone else. Its place (and so
+    /// the site's hook, which repairs r2 behind the marker) stays, `t` is
+    /// off the stack.
     pub(crate) marker_stuck: bool,
     /// The object went away (module unloaded): hook and marker are gone.
     pub(crate) gone: bool,
@@ -179,6 +195,9 @@ pub(crate) struct Patch {
     pub(crate) text: (u64, u64),
     pub(crate) state: PatchState,
     pub(crate) why: Why,
+    /// A cumulative patch (`replace`): its enable replaced every patch
+    /// enabled before it.
+    pub(crate) replace: bool,
     /// Its objects, in the order of its description.
     pub(crate) objs: KVec<Obj>,
     /// The functions of its loaded objects; those of a module that went
@@ -219,6 +238,7 @@ pub(crate) fn init() {
         REGISTRY.init();
         COMING.init();
     }
+    states::init();
 }
 
 /// The index of the patch whose box is at `id`.
@@ -235,6 +255,7 @@ pub(crate) fn count() -> usize {
 pub(crate) fn fini() {
     drop(core::mem::replace(&mut *REGISTRY.lock(), KVec::new()));
     drop(core::mem::replace(&mut COMING.lock().0, KVec::new()));
+    states::fini();
 }
 
 /// Calls `f` with the registered patches, under `REGISTRY` (for the
@@ -269,7 +290,10 @@ impl FuncFacts {
                 Some(m) if m.width == crate::logic::insn::Width::Word => c"toc-relative",
                 Some(_) => c"toc-load",
             },
-            marker: match (t.marker.is_some(), f.marker_placed) {
+            marker: match (
+                t.marker.is_some(),
+                f.site.as_ref().is_some_and(|x| x.placed()),
+            ) {
                 _ if f.gone => c"gone",
                 _ if f.marker_stuck => c"stuck",
                 (false, _) => c"none",
@@ -291,6 +315,8 @@ impl FuncFacts {
 /// What the sysfs files show of a patch.
 pub(crate) struct PatchFacts {
     pub(crate) state: PatchState,
+    /// A cumulative patch (`replace`).
+    pub(crate) replace: bool,
     /// Its position among the enabled patches (`stack_order`).
     pub(crate) stack_order: usize,
     /// The objects whose functions `query` was asked for (or, for an
@@ -327,6 +353,7 @@ pub(crate) fn query(
     let patched = first.is_some_and(|o| o.patched) && objs.all(|o| o.patched);
     Some(PatchFacts {
         state: p.state,
+        replace: p.replace,
         stack_order: crate::logic::sysfs::stack_order(reg[..idx].iter().map(|q| q.state)),
         patched,
     })

@@ -135,8 +135,9 @@ fn get(name: &[u8], attr: u32, first: usize, n: usize) -> Result<Value> {
     .ok_or(ENODEV)?;
     match attr {
         ENABLED => num(i64::from(p.state == PatchState::Enabled)),
-        // tocpatch switches at once: no transition, no atomic replace yet.
-        TRANSITION | REPLACE => num(0),
+        // tocpatch switches at once: no transition.
+        TRANSITION => num(0),
+        REPLACE => num(i64::from(p.replace)),
         STACK_ORDER => num(p.stack_order as i64),
         PATCHED => num(i64::from(p.patched)),
         _ => func,

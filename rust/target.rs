@@ -1,22 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A patched function as the ftrace callback and the return trampoline see
-//! it: a [`Target`], in an [`Arc`](kernel::sync::Arc), whose fields are
-//! fixed before its hook is registered, except for atomics and the
-//! `ftrace_ops`, which only ftrace and [`crate::ftrace_hook::Hook`] touch.
+//! A patch's replacement of one function as the ftrace callback and the
+//! return trampoline see it: a [`Target`], in an
+//! [`Arc`](kernel::sync::Arc), whose fields are fixed before it goes on
+//! its function's site (`site.rs`), except for atomics. A target is
+//! redirected to while it is the top of its site's stack.
 //! Nothing ever takes `&mut` of a target once it is shared; what the
 //! registry changes (hook, marker state, module gone) lives in `patch.rs`,
 //! behind its lock.
 //!
-//! This is a leaf module: `patch.rs`, `ftrace_hook.rs` and
+//! This is a leaf module: `patch.rs`, `site.rs`, `ftrace_hook.rs` and
 //! `trampoline.rs` depend on it, and it on none of them.
 
 use kernel::{
-    bindings,
     prelude::*,
     str::CString,
     sync::atomic::{Atomic, Relaxed},
-    types::Opaque,
 };
 
 use crate::logic::insn::Marker;
@@ -48,14 +47,6 @@ pub(crate) struct Counters {
     /// The shadow-stack fallback and the recursion have been reported.
     fallback_reported: Atomic<bool>,
     recursion_reported: Atomic<bool>,
-    /// When the markers were taken out for a disable (ns, monotonic fast
-    /// clock), 0 while they are in: for the late-call check of `unhook`
-    /// (Documentation/testbed.rst, "The stale prologue").
-    pub(crate) markers_out_ns: Atomic<u64>,
-    /// Global (odd) calls that reached the hook after that, and the latest
-    /// of them (ns after the markers were out).
-    pub(crate) late_global: Atomic<u64>,
-    pub(crate) late_max_ns: Atomic<u64>,
 }
 
 impl Counters {
@@ -69,9 +60,6 @@ impl Counters {
             peak: Atomic::new(0),
             fallback_reported: Atomic::new(false),
             recursion_reported: Atomic::new(false),
-            markers_out_ns: Atomic::new(0),
-            late_global: Atomic::new(0),
-            late_max_ns: Atomic::new(0),
         }
     }
 }
@@ -89,36 +77,21 @@ pub(crate) struct TargetInfo {
 
 /// One patched function.
 pub(crate) struct Target {
-    /// The function's `ftrace_ops`. Written only by [`crate::ftrace_hook`]
-    /// while it is not registered (`hooked` false), read by ftrace.
-    pub(crate) ops: Opaque<bindings::ftrace_ops>,
-    /// A [`crate::ftrace_hook::Hook`] has `ops` registered.
-    pub(crate) hooked: Atomic<bool>,
-    /// Calls are redirected to the replacement only while this is set: from
-    /// the moment the enable cannot fail any more until the disable drops
-    /// the hook (or finds that it must keep it for a stuck marker).
-    /// Otherwise the callback only repairs r2 and the original runs, so a
-    /// failed enable never sent a call into the patch module.
-    pub(crate) active: Atomic<bool>,
     pub(crate) name: CString,
     /// The module the function is in, `None` for vmlinux.
     pub(crate) object: Option<CString>,
     /// The replacement tail-calls out of its module through a TOC-saving
     /// stub (symbols::tail_calls_out): global calls need a shadow frame too.
     pub(crate) tail_out: bool,
-    /// Replacement's global entry.
+    /// Replacement's global entry; 0 for a nop target (atomic replace:
+    /// the original runs, as livepatch's `klp_func.nop`).
     pub(crate) new_func: u64,
     pub(crate) global_entry: u64,
     pub(crate) marker: Option<Marker>,
-    /// Marker delta, 0 without a marker.
-    pub(crate) delta: i64,
     pub(crate) counters: Counters,
 }
 
-// SAFETY: every field is immutable after construction or an atomic, except
-// `ops`, which is written only while unregistered (by the one `Hook` that
-// owns the registration, under the registry lock) and otherwise read by
-// ftrace, which serialises its own use of it.
+// SAFETY: every field is immutable after construction or an atomic.
 unsafe impl Sync for Target {}
 // SAFETY: as above; nothing in it is tied to a CPU or task.
 unsafe impl Send for Target {}
@@ -126,18 +99,20 @@ unsafe impl Send for Target {}
 impl Target {
     pub(crate) fn new(info: TargetInfo) -> Self {
         Self {
-            ops: Opaque::zeroed(),
-            hooked: Atomic::new(false),
-            active: Atomic::new(false),
             name: info.name,
             object: info.object,
             tail_out: info.tail_out,
             new_func: info.new_func,
             global_entry: info.global_entry,
-            delta: info.marker.map_or(0, |m| m.delta),
             marker: info.marker,
             counters: Counters::new(),
         }
+    }
+
+    /// A nop target: calls that find it on top run the original.
+    #[inline(always)]
+    pub(crate) fn is_nop(&self) -> bool {
+        self.new_func == 0
     }
 
     /// The function's name, for messages.

@@ -15,10 +15,12 @@
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
 //! `asm_shim` (call classification), `shadow` (per-task shadow frames),
-//! `trampoline` (Rust side of the trampolines), `target` (a patched
-//! function as the callback sees it), `patch` (patch objects, their registry and state
+//! `trampoline` (Rust side of the trampolines), `site` (a patched
+//! function: its hook, its marker and the stack of the patches' targets
+//! on it), `target` (one patch's replacement of a function as the
+//! callback sees it), `patch` (patch objects, their registry and state
 //! machine; by concern in `patch/`: API parsing, enable, disable and
-//! release, module notifier, C exports), `symbols` (resolution), `markers` (placed markers and their
+//! release, module notifier, C exports, states), `symbols` (resolution), `markers` (placed markers and their
 //! suspension during CPU hotplug), `nmi` (markers and NMI handlers, which
 //! run with ftrace off), `text_patch` (marker text writes), `sysfs` (the
 //! sysfs ABI), `control` (the debugfs status file), `abi` (the C API
@@ -38,6 +40,7 @@ mod nmi;
 mod patch;
 mod shadow;
 mod shadow_var;
+mod site;
 mod symbols;
 mod sysfs;
 mod target;
@@ -104,6 +107,7 @@ impl kernel::Module for Tocpatch {
         abi::check_layout()?;
         patch::init();
         markers::init();
+        site::init();
         let control = control::Control::new()?;
         let sysfs = sysfs::Root::new()?;
         // SAFETY: plain registration; undone in `drop`.
@@ -163,6 +167,7 @@ impl Drop for Tocpatch {
         unsafe { glue::tocpatch_hotplug_unregister() };
         patch::fini();
         markers::fini();
+        site::fini();
         drop(self.nmi.take());
         pr_info!("unloaded\n");
     }

@@ -79,6 +79,14 @@ impl tocpatch::ObjectCallbacks for Callbacks {
     }
     fn post_patch(obj: &tocpatch::Object) {
         log_callback("post_patch", obj);
+        // SAFETY: a callback of an enable; the reference is not kept.
+        let prev = unsafe { tocpatch::prev_state(STATES[0].id()) };
+        pr_info!(
+            "state {}: version {}, previous {}\n",
+            STATES[0].id(),
+            STATES[0].version(),
+            prev.map_or(0, |x| x.version())
+        );
     }
     fn pre_unpatch(obj: &tocpatch::Object) {
         log_callback("pre_unpatch", obj);
@@ -93,13 +101,17 @@ static OBJS: [tocpatch::Object; 2] = [
     tocpatch::Object::END,
 ];
 
+/// A patch state (struct tocpatch_state), for the binding's sake: id 7,
+/// version 1.
+static STATES: [tocpatch::State; 2] = [tocpatch::State::new(7, 1), tocpatch::State::END];
+
 struct RustSample {
     _patch: tocpatch::Patch,
 }
 
 impl kernel::Module for RustSample {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let patch = tocpatch::Patch::enable(module, &OBJS)?;
+        let patch = tocpatch::Patch::enable_full(module, &OBJS, false, &STATES)?;
         pr_info!("enabled\n");
         Ok(RustSample { _patch: patch })
     }

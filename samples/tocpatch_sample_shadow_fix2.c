@@ -8,10 +8,12 @@
  * SV_COUNTER attached on first use (GFP_NOWAIT: it runs under a mutex in
  * a worker, and must not sleep in reclaim for a counter), how often each
  * dummy was checked; the replacement of dummy_free() reports the count,
- * and also frees the SV_LEAK buffer of fix1 if there is one. Upstream
- * loads fix2 on top of fix1; tocpatch does not stack patches on one
- * function yet, so fix2 runs on its own (dummy_alloc unpatched: every
- * dummy's buffer leaks, and is reported so).
+ * and also frees the SV_LEAK buffer of fix1 if there is one. As in
+ * upstream's samples README, load it on top of fix1: the two patches
+ * stack on dummy_free, fix2's wins while it is enabled and fix1's
+ * dummy_alloc stays; disabling fix2 gives dummy_free back to fix1. (On
+ * its own, with dummy_alloc unpatched, every dummy's buffer leaks, and is
+ * reported so.)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -20,7 +20,7 @@ DEMO2=tocpatch_test_callbacks_demo2
 MOD=tocpatch_test_callbacks_mod
 BUSY=tocpatch_test_callbacks_busy
 
-tap_plan 29
+tap_plan 31
 
 # lines: the log since the mark, our modules' lines and tocpatch's
 # lifecycle lines, without timestamps (and without the function counts of
@@ -29,7 +29,7 @@ lines() {
 	log_since | sed -n 's/^\[[ 0-9.]*\] //
 		s/^\(tocpatch: enabled patch [^:]*\):.*/\1/
 		/^tocpatch_test_callbacks_/p
-		/^tocpatch: \(enabled patch\|disabled patch\|released patch\|applying patch\|reverting patch\|pre-patch callback failed\|cannot apply\)/p'
+		/^tocpatch: \(enabled patch\|disabled patch\|released patch\|applying patch\|reverting patch\|pre-patch callback failed\|cannot apply\|patch .* replaced by\)/p'
 }
 
 # expect NAME: the lines since the mark are those on stdin.
@@ -292,6 +292,30 @@ $DEMO: pre_unpatch_callback: vmlinux
 $DEMO: post_unpatch_callback: vmlinux
 tocpatch: disabled patch $DEMO
 tocpatch: released patch $DEMO
+END
+
+# 9b. atomic replace: once the replace patch is enabled, only its own
+# callbacks run; the replaced patch gets none, and is released.
+log_mark
+load_mod $DEMO >/dev/null
+load_mod $DEMO2 replace=1 >/dev/null
+disable $DEMO2
+unload_mod $DEMO2 >/dev/null
+out=$(unload_mod $DEMO)
+tap_check "atomic replace: the replaced patch module unloads${out:+ ($out)}" [ -z "$out" ]
+expect "atomic replace" <<END
+$DEMO: pre_patch_callback: vmlinux
+tocpatch: enabled patch $DEMO
+$DEMO: post_patch_callback: vmlinux
+$DEMO2: pre_patch_callback: vmlinux
+tocpatch: enabled patch $DEMO2
+$DEMO2: post_patch_callback: vmlinux
+tocpatch: patch $DEMO replaced by $DEMO2
+tocpatch: released patch $DEMO
+$DEMO2: pre_unpatch_callback: vmlinux
+$DEMO2: post_unpatch_callback: vmlinux
+tocpatch: disabled patch $DEMO2
+tocpatch: released patch $DEMO2
 END
 
 # 10. (TOC) a patch enabled before its target module: the module's

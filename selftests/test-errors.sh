@@ -27,7 +27,7 @@ refused() {
 	tap_check "$1: '${out##*: }' (want $3), log: '$lines'" [ $ok = 1 ]
 }
 
-tap_plan 60
+tap_plan 62
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -128,7 +128,15 @@ else
 fi
 expect_call "the patch still works" target local 5 1006
 
-refused "function already patched by another patch" 6 EBUSY
+# A second patch of the same function stacks on it (it used to be
+# refused with EBUSY): it wins while enabled, and the first takes over
+# again when it goes (test-patching.sh has the stacking cases).
+out=$(load_mod tocpatch_test_bad which=6)
+tap_check "a second patch of a patched function stacks${out:+ ($out)}" [ -z "$out" ]
+expect_call "  and its replacement runs" target local 5 4
+disable_patch tocpatch_test_bad
+unload_mod tocpatch_test_bad >/dev/null
+expect_call "  and once it is gone, the first patch's again" target local 5 1006
 
 # A module in use: delete_module() says EWOULDBLOCK (EAGAIN).
 rmmod_refused "enabled patch module refuses rmmod" tocpatch_test_patch EAGAIN

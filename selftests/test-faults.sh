@@ -17,7 +17,12 @@
 # succeeded), the status shows no patch, the patch module is not loaded,
 # and the kernel logged no WARN, BUG or oops. At the end a kmemleak scan
 # finds no leak with a tocpatch frame. The same for a patch whose second
-# function is notrace (refused with EINVAL whatever fails).
+# function is notrace (refused with EINVAL whatever fails), and for
+# tocpatch_test_patch2 on top of an enabled tocpatch_test_patch: stacked
+# on the same functions, and as a cumulative patch (replace=1) that
+# replaces it. There "nothing changed" means the first patch is as it was
+# (status and text the same as before the load; after a replace that ran
+# through, the first patch is loaded again to get back there).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -30,7 +35,7 @@ KL=$D/kmemleak
 DENSE=64
 STRIDE=${TOCPATCH_FAULT_STRIDE:-8}
 
-tap_plan 9
+tap_plan 15
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -59,8 +64,13 @@ kernel_trouble() {
 # with the failure still pending (it would have come after the enable).
 # Logs the points tried, the failures that made the enable fail, the
 # failed checks, and sets the tests' verdicts.
+# faults WHAT MODULE PARAMS WANT [BASE]: BASE, a patch module enabled
+# before (and loaded again after a load of MODULE replaced it).
 faults() {
-	what=$1 mod=$2 params=$3 want=$4
+	what=$1 mod=$2 params=$3 want=$4 base=$5
+	[ -n "$base" ] && load_mod "$base" >/dev/null
+	text0=$(cat "$T/text")
+	status0=$(cat "$S")
 	n=0 tried=0 failed=0 bad=0 done=0
 	while [ $done = 0 ] && [ $n -lt 2000 ]; do
 		if [ $n -lt $DENSE ]; then
@@ -80,9 +90,14 @@ faults() {
 			# Loaded: the enable absorbed the failure (or saw none).
 			disable_patch "$mod" >/dev/null 2>&1 || why="$why disable-failed"
 			unload_mod "$mod" >/dev/null || why="$why rmmod-failed"
+			if [ -n "$base" ] && ! grep -q "^patch $base enabled$" "$S"; then
+				# Replaced (and released): back to the start.
+				unload_mod "$base" >/dev/null || why="$why base-rmmod-failed"
+				load_mod "$base" >/dev/null || why="$why base-reload-failed"
+			fi
 		fi
 		[ "$(cat "$T/text")" = "$text0" ] || why="$why text-changed"
-		grep -q '^patch ' "$S" && why="$why status-shows-patch"
+		[ "$(cat "$S")" = "$status0" ] || why="$why status-changed"
 		mod_loaded "$mod" && why="$why module-left-loaded"
 		kernel_trouble && why="$why kernel-trouble"
 		if [ -n "$why" ]; then
@@ -101,10 +116,18 @@ faults() {
 	tap_check "$what: ran until the enable saw no injected failure (after $tried points)" [ $done = 1 ]
 	tap_check "$what: some injected failures made the enable fail ($failed)" [ $failed -gt 0 ]
 	tap_check "$what: every failure undone (text, status, module, log): $bad bad" [ $bad = 0 ]
+	if [ -n "$base" ]; then
+		disable_patch "$base" >/dev/null
+		unload_mod "$base" >/dev/null
+	fi
 }
 
 faults "patch of 5 functions" tocpatch_test_patch "" 0
 faults "second function notrace" tocpatch_test_bad "which=14" -22
+faults "second patch stacked on a patched one" tocpatch_test_patch2 "" 0 \
+	tocpatch_test_patch
+faults "replace patch over an enabled one" tocpatch_test_patch2 "replace=1" 0 \
+	tocpatch_test_patch
 
 for a in failslab fail_page_alloc; do
 	echo Y >$D/$a/ignore-gfp-wait

@@ -4,11 +4,12 @@
 # A patch module written in Rust (samples/rust_sample.rs, through the Rust
 # binding include/tocpatch.rs): an ordinary Rust replacement, and (h) a
 # Rust replacement that tail-calls out of its module; its object's
-# callbacks (ObjectCallbacks) run at enable and disable, in order.
+# callbacks (ObjectCallbacks) run at enable and disable, in order; its
+# patch state (tocpatch::State) and tocpatch::prev_state.
 
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 14
+tap_plan 15
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -26,6 +27,8 @@ tap_check "Rust patch module loads${out:+ ($out)}" [ -z "$out" ]
 got=$(cb)
 tap_check "Rust callbacks at enable: $got" \
 	[ "$got" = "pre_patch: tocpatch_test_target;post_patch: tocpatch_test_target;" ]
+tap_check "Rust patch state: own version, no previous one (prev_state)" \
+	log_has "tocpatch_sample_rust: state 7: version 1, previous 0$"
 sed 's/^/# /' "$S"
 tap_check "Rust replacement with a plain body is not flagged" \
 	grep -q '^  func tp_target_rust .* tail-out 0 ' "$S"

@@ -10,7 +10,9 @@
 #    fix1) report no leak involving tocpatch or the samples other than
 #    those of the unpatched dummy_alloc (kmemleak misses leaks here: see
 #    Documentation/testbed.rst);
-#  - fix2 (alone: no patch stacking yet) counts the checks of each dummy;
+#  - fix2, stacked on fix1 as upstream's samples README does, counts the
+#    checks of each dummy and frees fix1's buffers through its variables;
+#    disabled first, it gives dummy_free back to fix1;
 #  - the Rust sample does the same through the safe binding;
 #  - tocpatch unloads with no shadow variable left.
 
@@ -19,7 +21,7 @@
 MOD=tocpatch_sample_shadow_mod
 KM=/sys/kernel/debug/kmemleak
 
-tap_plan 23
+tap_plan 28
 
 # kmemleak_report FILE: scan, write the suspects' reports to FILE. Several
 # scans: kmemleak reports an object only once a scan has seen it unchanged
@@ -115,18 +117,33 @@ fi
 out=$(disable_unload tocpatch_sample_shadow_fix1)
 tap_check "fix1 disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
 
-# fix2
+# fix2 on top of fix1 (upstream's samples/livepatch README): both patch
+# dummy_free, fix2's wins; fix1's dummy_alloc stays.
 log_mark
 load_mod $MOD period_ms=100 >/dev/null
+load_mod tocpatch_sample_shadow_fix1 period_ms=100 >/dev/null
 out=$(load_mod tocpatch_sample_shadow_fix2)
-tap_check "fix2 loads${out:+ ($out)}" [ -z "$out" ]
+tap_check "fix2 loads on top of fix1${out:+ ($out)}" [ -z "$out" ]
+log_mark
 sleep 2.5
 tap_check "fix2 counts the checks of each dummy in a shadow variable" \
 	log_has "tocpatch_sample_shadow_fix2: fix2_dummy_free: dummy @ [0-9a-f]+, check counter = [1-9]"
-out=$(unload_mod $MOD)
-tap_check "$MOD unloads with fix2 on${out:+ ($out)}" [ -z "$out" ]
+tap_check "fix2's dummy_free frees fix1's buffers through their variables" \
+	log_has "tocpatch_sample_shadow_fix2: leak_dtor: dummy @ [0-9a-f]+, prevented leak @ "
+tap_check "fix1's dummy_alloc still runs under fix2" \
+	log_has "tocpatch_sample_shadow_fix1: fix1_dummy_alloc: dummy @ "
+tap_check "fix1's dummy_free does not run while fix2 is on it" \
+	sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -q 'tocpatch_sample_shadow_fix1: leak_dtor'"
 out=$(disable_unload tocpatch_sample_shadow_fix2)
-tap_check "fix2 disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
+tap_check "fix2 disabled and unloaded first${out:+ ($out)}" [ -z "$out" ]
+log_mark
+sleep 2.5
+tap_check "then dummy_free is fix1's again" \
+	log_has "tocpatch_sample_shadow_fix1: leak_dtor: dummy @ [0-9a-f]+, prevented leak @ "
+out=$(unload_mod $MOD)
+tap_check "$MOD unloads with fix1 on${out:+ ($out)}" [ -z "$out" ]
+out=$(disable_unload tocpatch_sample_shadow_fix1)
+tap_check "then fix1 disabled and unloaded${out:+ ($out)}" [ -z "$out" ]
 
 # Rust
 log_mark

@@ -12,7 +12,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-tap_plan 105
+tap_plan 111
 
 P=$SYSFS/tocpatch_test_patch
 O=$P/tocpatch_test_target
@@ -245,6 +245,21 @@ expect_value "$SYSFS/tocpatch_test_bad/enabled" 1
 tap_check "disable the last patch" disable_patch tocpatch_test_bad
 tap_check "rmmod it right after" [ -z "$(unload_mod tocpatch_test_bad)" ]
 tap_check "/sys/kernel/tocpatch is empty" [ -z "$(ls "$SYSFS")" ]
+
+# Upstream's "sysfs test replace enabled" and "replace disabled": a
+# cumulative patch's replace file reads 1, a plain one's 0; same log as
+# any patch.
+R=tocpatch_test_atomic_replace
+for rep in 1 0; do
+	log_mark
+	load_mod $R replace=$rep >/dev/null
+	expect_mode "$SYSFS/$R/replace" -r--r--r--
+	expect_value "$SYSFS/$R/replace" $rep
+	disable_patch $R
+	unload_mod $R >/dev/null
+	got=$(log_since | sed -n "s/^\[[ 0-9.]*\] tocpatch: \(enabled\|disabled\|released\) patch $R.*/\1/p" | tr '\n' ' ')
+	tap_check "replace=$rep: log: $got" [ "$got" = "enabled disabled released " ]
+done
 out=$(unload_mod tocpatch)
 tap_check "tocpatch unloads${out:+ ($out)}" [ -z "$out" ]
 tap_check "/sys/kernel/tocpatch is gone" [ ! -e "$SYSFS" ]

@@ -184,8 +184,7 @@ fn new_func(idx: usize, obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) 
         obj: idx,
         desc: 0,
         t: Arc::new(t, GFP_KERNEL)?,
-        hook: None,
-        marker_placed: false,
+        site: None,
         marker_stuck: false,
         gone: false,
     })

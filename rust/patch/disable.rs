@@ -11,10 +11,11 @@
 
 use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
 
+use super::states::InTransition;
 use super::{find, s, Func, Patch, Why, REGISTRY};
 use crate::glue;
 use crate::logic::state::{transition, Event, Next, PatchState};
-use crate::markers;
+use crate::site::{self, Unmark};
 
 /// Grace periods to wait, at most, after the first one, for calls through
 /// marked prologues to stop after the markers were taken out.
@@ -22,68 +23,93 @@ const QUIESCE_TRIES: usize = 10;
 
 /// What [`unhook`] did.
 pub(super) struct Unhooked {
-    /// Hooks dropped.
+    /// Functions that left their sites (no longer patched by the patch).
     pub(super) hooks: usize,
+    /// Of those, functions whose sites stay hooked for other patches: their
+    /// targets came off a live hook's stack.
+    pub(super) shared: usize,
     /// Markers that could not be restored (their hooks are kept).
     pub(super) stuck: usize,
 }
 
-/// Removes the markers of the functions `which` selects, then their hooks (in that order, with an RCU-tasks grace period
-/// between, see text_patch.rs; markers.rs does the text writes). A
-/// function whose marker cannot be restored (its word was changed by
-/// someone else) keeps its hook, which repairs what the marker does, and
-/// is marked stuck, unless `going` (its module is going away, text and
-/// all: the marker is forgotten and the hook dropped).
+/// Takes the functions `which` selects off their sites: first the markers
+/// of the sites where they are the last (in that order, with an
+/// RCU-tasks grace period between, see text_patch.rs; markers.rs does the
+/// text writes), then their places, which takes their targets off the
+/// stacks and unhooks the sites left empty. A function whose site's marker
+/// cannot be restored (its word was changed by someone else) keeps its
+/// place, and with it the hook, which repairs what the marker does, but
+/// its target goes off the stack; it is marked stuck. Unless `going` (its
+/// module is going away, text and all: the marker is forgotten and the
+/// hook dropped).
 pub(super) fn unhook(
     funcs: &mut KVec<Func>,
     which: impl Fn(&Func) -> bool,
     going: bool,
 ) -> Unhooked {
-    let mut done = Unhooked { hooks: 0, stuck: 0 };
+    let mut done = Unhooked {
+        hooks: 0,
+        shared: 0,
+        stuck: 0,
+    };
     let late = |fs: &KVec<Func>| -> u64 {
         fs.iter()
             .filter(|f| which(f))
-            .map(|f| f.t.counters.late_global.load(Relaxed))
+            .filter_map(|f| f.site.as_ref())
+            .map(|x| x.late_global.load(Relaxed))
             .sum()
     };
     let before = late(funcs);
     let mut removed = 0;
-    for f in funcs.iter_mut().filter(|f| which(f)) {
-        if f.marker_placed {
-            match markers::remove(f.t.global_entry) {
-                Ok(()) => {}
-                Err(_) if going => markers::forget(f.t.global_entry),
-                Err(e) => {
-                    if !f.marker_stuck {
-                        pr_err!(
-                            "{}: the marker cannot be restored ({:?}): its word was changed by someone else (a kprobe on it?); keeping its hook\n",
-                            f.t.name(),
-                            e
-                        );
-                    }
-                    f.marker_stuck = true;
-                    // Its hook stays, but the original runs from now on.
-                    f.t.active.store(false, Relaxed);
-                    done.stuck += 1;
-                    continue;
-                }
+    for f in funcs.iter_mut().filter(|f| which(f) && f.site.is_some()) {
+        match site::unmark(&f.t, going) {
+            Unmark::Shared | Unmark::Out => {}
+            Unmark::Removed => {
+                f.marker_stuck = false;
+                removed += 1;
             }
-            f.marker_placed = false;
-            f.marker_stuck = false;
-            removed += 1;
-            // SAFETY: plain clock read.
-            let now = unsafe { bindings::ktime_get_mono_fast_ns() };
-            f.t.counters.markers_out_ns.store(now.max(1), Relaxed);
+            Unmark::Stuck(e) => {
+                if !f.marker_stuck {
+                    pr_err!(
+                        "{}: the marker cannot be restored ({:?}): its word was changed by someone else (a kprobe on it?); keeping its hook\n",
+                        f.t.name(),
+                        e
+                    );
+                }
+                f.marker_stuck = true;
+                // Its hook stays, but the original runs from now on.
+                site::deactivate(&f.t);
+                done.stuck += 1;
+            }
         }
     }
     if removed != 0 {
         quiesce(funcs, &late, before);
+        if !going {
+            for x in funcs
+                .iter()
+                .filter(|f| which(f) && !f.marker_stuck)
+                .filter_map(|f| f.site.as_ref())
+            {
+                let n = x.late_global.load(Relaxed);
+                if n != 0 {
+                    pr_info!(
+                        "{}: {} global call(s) reached the hook after the markers were out, the last {} us after\n",
+                        x.name(),
+                        n,
+                        x.late_max_ns.load(Relaxed) / 1000
+                    );
+                }
+            }
+        }
     }
     for f in funcs.iter_mut().filter(|f| which(f) && !f.marker_stuck) {
-        // Calls are redirected until the hook goes, as without markers.
-        f.t.active.store(false, Relaxed);
-        if f.hook.take().is_some() {
+        // Calls are redirected until the place goes, as without markers.
+        if f.site.take().is_some() {
             done.hooks += 1;
+            if !site::leave(&f.t) {
+                done.shared += 1;
+            }
         }
     }
     done
@@ -139,6 +165,8 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     let Some(idx) = reg.iter().position(|p| which(p)) else {
         return Err(ENOENT);
     };
+    // Its callbacks may ask for the states of the patches enabled before.
+    let in_transition = InTransition::begin(reg[..idx].iter())?;
     let p = &mut reg[idx];
     let Some(Next::To(next)) = transition(p.state, Event::Disable) else {
         pr_err!(
@@ -156,6 +184,7 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
         }
     }
     let done = unhook(&mut p.funcs, |f| !f.gone, false);
+    let off_live_hooks = done.shared != 0 || done.stuck != 0;
     if done.stuck != 0 {
         if let Some(Next::To(pinned)) = transition(p.state, Event::MarkerStuck) {
             p.state = pinned;
@@ -171,37 +200,58 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     for o in p.objs.iter_mut().filter(|o| o.patched) {
         o.post_unpatch();
     }
+    drop(in_transition);
     if was_enabled {
-        for f in p.funcs.iter() {
-            let late = f.t.counters.late_global.load(Relaxed);
-            if late != 0 {
-                pr_info!(
-                    "{}: {} global call(s) reached the hook after the markers were out, the last {} us after\n",
-                    f.t.name(),
-                    late,
-                    f.t.counters.late_max_ns.load(Relaxed) / 1000
-                );
-            }
-        }
         pr_info!("disabled patch {}\n", s(&p.name));
     }
-    // For the release condition below: no live task has a shadow frame of
-    // one of these targets or an address in the patch module's text on its
+    let (id, owners, text) = releasing(p)?;
+    drop(reg);
+    release(id, &owners, text, off_live_hooks)
+}
+
+/// What [`release`] needs of a patch that has just become `releasing`:
+/// its address (nothing else changes or frees a releasing patch, so it can
+/// be found again by it), the owners of its shadow frames (its targets)
+/// and its text.
+pub(super) type Releasing = (*const Patch, KVec<ffi::c_ulong>, (u64, u64));
+
+/// The [`Releasing`] facts of `p`, whose functions are off their sites.
+pub(super) fn releasing(p: &Patch) -> Result<Releasing> {
+    // For the release condition: no live task has a shadow frame of one of
+    // these targets or an address in the patch module's text on its
     // stack. Not the `depth` counters: a task that exits inside a
     // replacement never pops its frame.
     let mut owners = KVec::with_capacity(p.funcs.len(), GFP_KERNEL)?;
     for f in p.funcs.iter() {
         owners.push(Arc::as_ptr(&f.t) as ffi::c_ulong, GFP_KERNEL)?;
     }
-    // From here on the patch is `releasing`: nothing else changes it or
-    // frees it, so it can be found again by its address.
-    let id: *const Patch = &**p;
-    let (start, end) = p.text;
-    drop(reg);
+    Ok((p, owners, p.text))
+}
 
-    // No callback or interrupt-context replacement runs after this.
+/// Waits, without `REGISTRY`, for the code of the releasing patch `id`
+/// to fall out of use, then drops it (or pins it if that takes too long).
+/// `off_live_hooks`: some of its targets came off the stacks of sites
+/// that stay hooked.
+pub(super) fn release(
+    id: *const Patch,
+    owners: &KVec<ffi::c_ulong>,
+    (start, end): (u64, u64),
+    off_live_hooks: bool,
+) -> Result {
+    // No callback or interrupt-context replacement runs after this: the
+    // callback reads a site's top only with preemption off (site.rs).
     // SAFETY: plain kernel call in process context.
     unsafe { bindings::synchronize_rcu() };
+    if off_live_hooks {
+        // Targets that came off the stack of a site that stays hooked: a
+        // task the callback sent on its way to the replacement may be
+        // preempted before it (in ftrace_caller's exit or the entry
+        // trampoline, where the release scan does not see the
+        // replacement's address); an unregistered hook had ftrace wait
+        // for those tasks, a shared one waits here.
+        // SAFETY: as above.
+        unsafe { bindings::synchronize_rcu_tasks() };
+    }
     let mut unused = false;
     // SAFETY: plain clock read.
     let since = unsafe { bindings::ktime_get_mono_fast_ns() };

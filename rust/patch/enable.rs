@@ -10,26 +10,29 @@
 //! module notifier (which takes `REGISTRY`) unpatches a module that goes.
 //!
 //! Enable never lets a call into the patch module before it can no longer
-//! fail: hooks are registered and markers placed with the targets
-//! inactive (the callback only repairs r2), every allocation is made
-//! before that, and only then are the targets activated. So a failure
+//! fail: hooks are registered and markers placed (or the sites that other
+//! patches have on the functions joined) with the targets off the sites'
+//! stacks (the callback only repairs r2 and runs what it ran before),
+//! every allocation is made before that, and only then are the targets
+//! put on top of the stacks: the newest patch wins. So a failure
 //! undoes markers and hooks and nothing else: no task ran a replacement.
 
 use kernel::{
     ffi,
     prelude::*,
     str::{CStr, CString},
-    sync::atomic::Relaxed,
+    sync::Arc,
 };
 
 use super::api::{parse, resolve_obj};
-use super::disable::unhook;
-use super::{s, Func, Obj, Patch, Why, COMING, REGISTRY};
+use super::disable::{release, releasing, unhook, Releasing};
+use super::states::{check_compatible, InTransition};
+use super::{find, s, Func, Obj, Patch, Why, COMING, REGISTRY};
 use crate::abi::TocpatchPatch;
-use crate::ftrace_hook::Hook;
 use crate::glue;
-use crate::logic::state::PatchState;
-use crate::markers;
+use crate::logic::state::{transition, Event, Next, PatchState};
+use crate::site;
+use crate::target::{Target, TargetInfo};
 
 /// References on the loaded modules of a patch's objects, held for the
 /// enable (dropped, in `drop`, before the registry lock is released).
@@ -78,39 +81,34 @@ impl Drop for ObjRefs {
     }
 }
 
-/// Registers hooks, then places markers; the functions stay inactive.
+/// Takes each function's place on its site (the first place on a site
+/// hooks the function, then places its marker); the targets are not on
+/// the stacks yet, so nothing changes for the callers.
 pub(super) fn hook_all(funcs: &mut KVec<Func>) -> Result {
     for f in funcs.iter_mut() {
-        f.hook = Some(Hook::register(&f.t)?);
-    }
-    for f in funcs.iter_mut() {
-        if let Some(m) = &f.t.marker {
-            if let Err(e) = markers::place(f.t.global_entry, m) {
-                pr_err!("{}: cannot place the marker: {:?}\n", f.t.name(), e);
-                return Err(e);
-            }
-            f.marker_placed = true;
-        }
+        f.site = Some(site::join(&f.t)?);
     }
     Ok(())
 }
 
 /// Undoes a [`hook_all`] that failed. No call was redirected (the
-/// functions were never active), so nothing of the patch module can be in
-/// use. A marker that cannot be restored keeps its hook for good: the
-/// function stays hooked, inactive (its callback only repairs r2), and
-/// tocpatch holds a reference on itself so that the callback's code stays.
+/// targets were never on a stack), so nothing of the patch module can be
+/// in use. A marker that cannot be restored keeps its site's hook for
+/// good: the function stays hooked (its callback only repairs r2 and runs
+/// what the stack holds, the original if nothing), and tocpatch holds a
+/// reference on itself so that the callback's code stays.
 pub(super) fn undo(funcs: &mut KVec<Func>) {
     if unhook(funcs, |_| true, false).stuck == 0 {
         return;
     }
     for f in funcs.iter_mut().filter(|f| f.marker_stuck) {
         pr_err!(
-            "{}: keeps an inactive hook behind its marker until tocpatch is rebooted away\n",
+            "{}: keeps a hook behind its marker until tocpatch is rebooted away\n",
             f.t.name()
         );
-        // Leaks the hook, and with it a reference on the target.
-        core::mem::forget(f.hook.take());
+        // Leaks the place on the site, and with it the site.
+        site::abandon(&f.t);
+        f.site = None;
     }
     // SAFETY: plain call; our own module is live (we are running in it).
     unsafe { glue::tocpatch_pin_self() };
@@ -145,6 +143,7 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
         return Err(EEXIST);
     }
     let objs = parse(api, text)?;
+    check_compatible(&reg, api, &name)?;
     // The loaded target modules cannot go while we hook and mark their
     // functions; once the patch is registered the module notifier (which
     // waits for REGISTRY) patches a module that comes and unpatches one
@@ -156,13 +155,19 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
             resolve_obj(&objs, i, text, &mut funcs)?;
         }
     }
-    check_conflicts(&reg, &funcs)?;
     let mut load = KVec::with_capacity(objs.len(), GFP_KERNEL)?;
     for i in 0..objs.len() {
         if let Some(m) = refs.loaded(&objs, i) {
             load.push((i, m), GFP_KERNEL)?;
         }
     }
+    // A cumulative patch replaces every enabled patch: nop targets for the
+    // functions of theirs it does not name, and what their release needs.
+    let (mut nops, mut replaced) = if api.replace {
+        (nops_for(&reg, &funcs)?, releasing_all(&reg)?)
+    } else {
+        (KVec::new(), KVec::new())
+    };
     let sysfs = crate::sysfs::Entry::add(&name, api_ptr)?;
     // Every allocation before the first hook: nothing can fail after the
     // hooks are registered but the hooks and markers themselves.
@@ -175,19 +180,22 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
             text,
             state: PatchState::Enabled,
             why: Why::InUse,
+            replace: api.replace,
             objs,
             funcs,
             _sysfs: sysfs,
         },
         GFP_KERNEL,
     )?;
+    // Its callbacks may ask for the states of the enabled patches.
+    let in_transition = InTransition::begin(reg.iter())?;
     // SAFETY: `module` is live (it is calling us, or is loaded).
     if !unsafe { glue::tocpatch_module_get(api.module) } {
         pr_err!("patch module {} is going away\n", s(&p.name));
         return Err(ENODEV);
     }
     let pm = &mut *p;
-    if let Err(e) = apply(&mut pm.objs, &load, &mut pm.funcs) {
+    if let Err(e) = apply(&mut pm.objs, &load, &mut pm.funcs, &mut nops) {
         // SAFETY: the reference taken above.
         unsafe { glue::tocpatch_module_put(api.module) };
         return Err(e);
@@ -203,41 +211,130 @@ pub(super) fn enable(api_ptr: *mut TocpatchPatch) -> Result {
     for &(i, _) in load.iter() {
         p.objs[i].post_patch();
     }
+    if !replaced.is_empty() {
+        discard_replaced(&mut reg, &mut replaced, &mut nops, &p.name);
+    }
+    drop(in_transition);
     if reg.push_within_capacity(p).is_err() {
         // Cannot happen: reserved above.
         pr_err!("registry full after reserving room\n");
     }
     drop(refs);
     drop(reg);
+    // The replaced patches are releasing: wait for each, as a disable does
+    // (one whose code stays in use is pinned; disabling it again retries).
+    for (id, owners, text) in replaced.iter() {
+        let _ = release(*id, owners, *text, true);
+    }
+    // The nop targets were read by callbacks at most an RCU grace period
+    // ago (`release` waited for one; so did the unhooking of their sites).
+    drop(nops);
     Ok(())
 }
 
-/// Fails with `EBUSY` (one log line) if a function of `funcs` is patched
-/// by a registered patch already.
-pub(super) fn check_conflicts(reg: &KVec<KBox<Patch>>, funcs: &KVec<Func>) -> Result {
-    for f in funcs.iter() {
-        if reg
-            .iter()
-            .flat_map(|p| p.funcs.iter())
-            .any(|o| !o.gone && o.t.global_entry == f.t.global_entry)
-        {
-            pr_err!("{}: already patched by another patch\n", f.t.name());
-            return Err(EBUSY);
+/// Nop targets (the original runs) for the functions of the enabled
+/// patches of `reg` that a cumulative patch, whose functions are `funcs`,
+/// does not name: one per function, not on its site yet.
+fn nops_for(reg: &KVec<KBox<Patch>>, funcs: &KVec<Func>) -> Result<KVec<Func>> {
+    let mut nops = KVec::<Func>::new();
+    for q in reg.iter().filter(|q| q.state == PatchState::Enabled) {
+        for f in q.funcs.iter().filter(|f| f.site.is_some()) {
+            let ip = f.t.global_entry;
+            if Iterator::chain(funcs.iter(), nops.iter()).any(|x| x.t.global_entry == ip) {
+                continue;
+            }
+            let t = Target::new(TargetInfo {
+                name: CString::try_from_fmt(fmt!("{}", f.t.name()))?,
+                object: match f.t.object.as_deref() {
+                    Some(o) => Some(CString::try_from_fmt(fmt!("{}", s(o)))?),
+                    None => None,
+                },
+                tail_out: false,
+                new_func: 0,
+                global_entry: ip,
+                marker: f.t.marker,
+            });
+            nops.push(
+                Func {
+                    obj: 0,
+                    desc: usize::MAX,
+                    t: Arc::new(t, GFP_KERNEL)?,
+                    site: None,
+                    marker_stuck: false,
+                    gone: false,
+                },
+                GFP_KERNEL,
+            )?;
         }
     }
-    Ok(())
+    Ok(nops)
+}
+
+/// The [`Releasing`] facts of every enabled patch of `reg` (a cumulative
+/// patch is about to replace them), made before anything changes.
+fn releasing_all(reg: &KVec<KBox<Patch>>) -> Result<KVec<Releasing>> {
+    let mut all = KVec::new();
+    for q in reg.iter().filter(|q| q.state == PatchState::Enabled) {
+        all.push(releasing(q)?, GFP_KERNEL)?;
+    }
+    Ok(all)
+}
+
+/// The end of a cumulative patch's step (livepatch's
+/// `klp_discard_replaced_patches()` and `klp_discard_nops()`): the patches
+/// `replaced` names (enabled until now) become `releasing`, without any
+/// callback, and their targets leave their sites (each is below the new
+/// patch's target or a nop, so no hook or marker goes); then the nops
+/// leave theirs, which unhooks the functions that the new patch does not
+/// name (markers out first). Cannot fail.
+fn discard_replaced(
+    reg: &mut KVec<KBox<Patch>>,
+    replaced: &mut KVec<Releasing>,
+    nops: &mut KVec<Func>,
+    by: &CStr,
+) {
+    for (id, _, _) in replaced.iter() {
+        let Some(k) = find(reg, *id) else { continue };
+        let q = &mut reg[k];
+        if let Some(Next::To(next)) = transition(q.state, Event::Disable) {
+            q.state = next;
+        }
+        for o in q.objs.iter_mut() {
+            o.discard();
+        }
+        let done = unhook(&mut q.funcs, |f| !f.gone, false);
+        if done.stuck != 0 {
+            // Cannot happen: a nop or the new patch shares each site.
+            pr_err!(
+                "patch {}: a marker stuck while it was replaced\n",
+                s(&q.name)
+            );
+        }
+        pr_info!("patch {} replaced by {}\n", s(&q.name), s(by));
+    }
+    let done = unhook(nops, |_| true, false);
+    if done.stuck != 0 {
+        pr_err!(
+            "{} function(s) keep their hooks behind markers that cannot be restored\n",
+            done.stuck
+        );
+        undo(nops);
+    }
 }
 
 /// Patches the objects `load` lists (index in `objs`, module) whose
 /// functions are `funcs` (resolved, inactive): runs each one's
-/// `pre_patch`, hooks and marks the functions, and activates them; the
-/// caller runs `post_patch`. On failure nothing stays patched: hooks and
+/// `pre_patch`, hooks and marks the functions (or joins the sites other
+/// patches have on them), and puts them on top of their sites; the
+/// caller runs `post_patch`. `nops` (a cumulative patch's nop targets)
+/// join and go on top with them. On failure nothing stays patched: hooks and
 /// markers are undone, and the objects whose `pre_patch` ran get
 /// `post_unpatch` (as livepatch's cancelled transition).
 pub(super) fn apply(
     objs: &mut KVec<Obj>,
     load: &[(usize, glue::ModulePtr)],
     funcs: &mut KVec<Func>,
+    nops: &mut KVec<Func>,
 ) -> Result {
     for (k, &(i, m)) in load.iter().enumerate() {
         if let Err(e) = objs[i].pre_patch(m) {
@@ -247,15 +344,16 @@ pub(super) fn apply(
             return Err(e);
         }
     }
-    if let Err(e) = hook_all(funcs) {
+    if let Err(e) = hook_all(funcs).and_then(|()| hook_all(nops)) {
         undo(funcs);
+        undo(nops);
         for &(j, _) in load.iter() {
             objs[j].post_unpatch();
         }
         return Err(e);
     }
-    for f in funcs.iter() {
-        f.t.active.store(true, Relaxed);
+    for f in Iterator::chain(funcs.iter(), nops.iter()) {
+        site::activate(&f.t);
     }
     Ok(())
 }

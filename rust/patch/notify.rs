@@ -12,7 +12,7 @@ use kernel::{ffi, prelude::*, str::CStr};
 use super::api::cstr;
 use super::api::resolve_obj;
 use super::disable::unhook;
-use super::enable::{apply, check_conflicts};
+use super::enable::apply;
 use super::{s, Func, Obj, Patch, COMING, REGISTRY};
 use crate::glue;
 use crate::logic::state::PatchState;
@@ -89,11 +89,10 @@ fn patch_module(reg: &mut KVec<KBox<Patch>>, module: glue::ModulePtr, name: &CSt
         );
         let mut funcs = KVec::new();
         resolve_obj(&p.objs, i, p.text, &mut funcs)?;
-        check_conflicts(reg, &funcs)?;
         let p = &mut *reg[k];
         p.funcs.reserve(funcs.len(), GFP_KERNEL)?;
         let pm = &mut *p;
-        apply(&mut pm.objs, &[(i, module)], &mut funcs)?;
+        apply(&mut pm.objs, &[(i, module)], &mut funcs, &mut KVec::new())?;
         for f in funcs.drain_all() {
             if p.funcs.push_within_capacity(f).is_err() {
                 // Cannot happen: reserved above.

@@ -16,6 +16,10 @@
 
 static int pre_patch_ret;
 module_param(pre_patch_ret, int, 0644);
+
+static int replace;
+module_param(replace, int, 0644);
+MODULE_PARM_DESC(replace, "replace (default=0): a cumulative patch");
 MODULE_PARM_DESC(pre_patch_ret, "what pre_patch returns (default 0)");
 
 static const char *const module_state[] = {
@@ -101,6 +105,7 @@ static struct tocpatch_patch patch = {
 
 static int __init tp_callbacks_demo_init(void)
 {
+	patch.replace = replace;
 	return tocpatch_enable_patch(&patch);
 }
 

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Patch stacking: one [`Site`] per patched function address, whatever
+//! the number of patches on it (livepatch's `klp_ops` with its
+//! `func_stack`).
+//!
+//! A site owns what belongs to the function rather than to a patch: the
+//! ftrace hook (the only one on the function; [`crate::ftrace_hook`]
+//! decides how hooks are registered), the odd-TOC marker (its prologue
+//! facts and its delta) and the late-call diagnostics of a disable. On it
+//! sits a stack of the targets of the enabled patches that patch the
+//! function, in the order they were activated; the callback redirects to
+//! the top one, the newest. Taking a target off the stack (in any order)
+//! hands the function to the one below it, or to the original when none
+//! is left.
+//!
+//! The table of sites, [`SITES`], is a mutex taken inside `REGISTRY`
+//! (every caller holds it) and outside `MARKERS`; it may be held across
+//! ftrace calls and grace periods (nothing that ftrace or the hotplug
+//! path runs takes it).
+//!
+//! Lifetime rule. The callback reads a site's top target with
+//! [`Site::top`] only inside its recursion-guard section, which keeps
+//! preemption off, and uses it only there (and in the shadow frames it
+//! pushes, whose owner is that target). A target taken off its stack may
+//! therefore be dropped only after an RCU grace period (`synchronize_rcu`,
+//! which waits for preemption-off sections) and, for calls already sent
+//! on their way to the replacement, after an RCU-tasks grace period,
+//! then the release wait (no live task holds a frame whose owner is the
+//! target, or an address in the patch module's text); `patch/disable.rs`
+//! does all three before it drops a patch. A site itself lives as long as
+//! its hook is registered: the hook holds it, and ftrace has finished
+//! every callback once the hook is dropped.
+
+use kernel::{
+    bindings,
+    prelude::*,
+    str::CString,
+    sync::atomic::{Acquire, Atomic, Relaxed, Release},
+    sync::Arc,
+};
+
+use crate::ftrace_hook::Hook;
+use crate::logic::insn::Marker;
+use crate::markers;
+use crate::target::Target;
+
+/// A patched function, as the callback sees it: the facts of the
+/// function, the top of its stack and its diagnostics counters.
+pub(crate) struct Site {
+    /// The function's global entry (its ftrace location is in there).
+    pub(crate) ip: u64,
+    /// The function's name, for messages.
+    name: CString,
+    /// Its odd-TOC marker, `None` if it gets none.
+    pub(crate) marker: Option<Marker>,
+    /// Marker delta, 0 without a marker: the callback repairs r2 with it
+    /// before anything else, whatever the stack holds.
+    pub(crate) delta: i64,
+    /// The top target of the stack, null while the stack is empty (the
+    /// original runs). Published with release semantics by the table
+    /// under [`SITES`]; read by the callback (see the lifetime rule).
+    top: Atomic<*const Target>,
+    /// The marker is in the text (or recorded to go back after a hotplug
+    /// operation); written under [`SITES`].
+    placed: Atomic<bool>,
+    /// When the marker was taken out (ns, monotonic fast clock), 0 while
+    /// it is in: for the late-call check (Documentation/testbed.rst, "The
+    /// stale prologue").
+    pub(crate) markers_out_ns: Atomic<u64>,
+    /// Global (odd) calls that reached the hook after that, and the latest
+    /// of them (ns after the marker was out).
+    pub(crate) late_global: Atomic<u64>,
+    pub(crate) late_max_ns: Atomic<u64>,
+}
+
+// SAFETY: every field is immutable after construction or an atomic; `top`
+// points to a target kept alive by the table's stack (see the lifetime
+// rule), and targets are `Sync`.
+unsafe impl Sync for Site {}
+// SAFETY: as above; nothing in it is tied to a CPU or task.
+unsafe impl Send for Site {}
+
+impl Site {
+    /// The function's name, for messages.
+    pub(crate) fn name(&self) -> &str {
+        self.name.to_str().unwrap_or("?")
+    }
+
+    /// The top target, if any.
+    ///
+    /// # Safety
+    ///
+    /// The caller must have preemption off (the callback's recursion
+    /// guard) from this call until it no longer uses the target: that is
+    /// what keeps the target alive (the lifetime rule above).
+    #[inline(always)]
+    pub(crate) unsafe fn top<'a>(&self) -> Option<&'a Target> {
+        let t = self.top.load(Acquire);
+        // SAFETY: a non-null top is a target on the stack, or one taken
+        // off it less than an RCU grace period ago (our contract).
+        unsafe { t.as_ref() }
+    }
+
+    /// Whether the marker is in (or recorded to go back).
+    pub(crate) fn placed(&self) -> bool {
+        self.placed.load(Relaxed)
+    }
+
+    /// Counts a global call that arrived after the marker was taken out
+    /// (a diagnostic: only tasks that were between the marked prologue and
+    /// the hook at that moment should).
+    #[inline(always)]
+    pub(crate) fn note_late_global(&self) {
+        let out = self.markers_out_ns.load(Relaxed);
+        if out == 0 {
+            return;
+        }
+        // SAFETY: plain clock read, safe in any context.
+        let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+        self.late_global.add(1, Relaxed);
+        let after = now.saturating_sub(out);
+        if after > self.late_max_ns.load(Relaxed) {
+            self.late_max_ns.store(after, Relaxed);
+        }
+    }
+}
+
+/// One site and what only the table changes.
+struct Entry {
+    site: Arc<Site>,
+    /// Its registration; dropped (unregistered) with the entry.
+    hook: Option<Hook>,
+    /// The targets on it, bottom first; `site.top` is the last.
+    stack: KVec<Arc<Target>>,
+    /// Functions of patches that joined it and have not left: a target
+    /// is on the stack only while its function has a place, and a place
+    /// always has room reserved on the stack.
+    users: usize,
+}
+
+impl Entry {
+    fn publish(&self) {
+        let top = self.stack.last().map_or(core::ptr::null(), Arc::as_ptr);
+        self.site.top.store(top, Release);
+    }
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: initialised in the module initialiser before any use.
+    unsafe(uninit) static SITES: Mutex<KVec<Entry>> = KVec::new();
+}
+
+/// Initialises the table (module init, before any patch).
+pub(crate) fn init() {
+    // SAFETY: called once, before any other use of SITES.
+    unsafe { SITES.init() };
+}
+
+/// Frees the table's buffer (module unload: a static is never dropped).
+pub(crate) fn fini() {
+    drop(core::mem::take(&mut *SITES.lock()));
+}
+
+fn find(sites: &KVec<Entry>, ip: u64) -> Option<usize> {
+    sites.iter().position(|e| e.site.ip == ip)
+}
+
+/// Takes a place on the site of `t`'s function, creating the site (hook
+/// registered, then marker placed) if there is none. `t` is not on the
+/// stack yet ([`activate`] puts it there): until then the function keeps
+/// what it had (the original, or the targets of other patches).
+pub(crate) fn join(t: &Arc<Target>) -> Result<Arc<Site>> {
+    let mut sites = SITES.lock();
+    if let Some(i) = find(&sites, t.global_entry) {
+        let e = &mut sites[i];
+        e.stack.reserve(1, GFP_KERNEL)?;
+        e.users += 1;
+        return Ok(e.site.clone());
+    }
+    sites.reserve(1, GFP_KERNEL)?;
+    let mut stack = KVec::new();
+    stack.reserve(1, GFP_KERNEL)?;
+    let site = Arc::new(
+        Site {
+            ip: t.global_entry,
+            name: CString::try_from_fmt(fmt!("{}", t.name()))?,
+            marker: t.marker,
+            delta: t.marker.map_or(0, |m| m.delta),
+            top: Atomic::new(core::ptr::null()),
+            placed: Atomic::new(false),
+            markers_out_ns: Atomic::new(0),
+            late_global: Atomic::new(0),
+            late_max_ns: Atomic::new(0),
+        },
+        GFP_KERNEL,
+    )?;
+    let hook = Hook::register(&site)?;
+    if let Some(m) = &site.marker {
+        if let Err(e) = markers::place(site.ip, m) {
+            pr_err!("{}: cannot place the marker: {:?}\n", site.name(), e);
+            return Err(e);
+        }
+        site.placed.store(true, Relaxed);
+    }
+    if sites
+        .push_within_capacity(Entry {
+            site: site.clone(),
+            hook: Some(hook),
+            stack,
+            users: 1,
+        })
+        .is_err()
+    {
+        // Cannot happen: reserved above.
+        pr_err!("site table full after reserving room\n");
+    }
+    Ok(site)
+}
+
+/// Puts `t` on top of its site's stack: from now on its function's calls
+/// go to its replacement. `t`'s function must have a place ([`join`]).
+pub(crate) fn activate(t: &Arc<Target>) {
+    let mut sites = SITES.lock();
+    let Some(i) = find(&sites, t.global_entry) else {
+        pr_err!("{}: activated without a site\n", t.name());
+        return;
+    };
+    let e = &mut sites[i];
+    if e.stack.push_within_capacity(t.clone()).is_err() {
+        // Cannot happen: each place reserves its room.
+        pr_err!("{}: site stack full\n", t.name());
+        return;
+    }
+    e.publish();
+}
+
+/// Takes `t` off its site's stack, wherever it is on it: the function
+/// goes to the target below, or to the original. The caller waits for
+/// the grace periods of the lifetime rule before dropping `t`.
+pub(crate) fn deactivate(t: &Target) {
+    let mut sites = SITES.lock();
+    let Some(i) = find(&sites, t.global_entry) else {
+        return;
+    };
+    let e = &mut sites[i];
+    if let Some(k) = e.stack.iter().position(|x| core::ptr::eq(&**x, t)) {
+        // Publish the new top before the entry (and its reference) goes.
+        let _ = e.stack.remove(k);
+        e.publish();
+    }
+}
+
+/// What [`unmark`] did.
+pub(crate) enum Unmark {
+    /// Other functions still have a place on the site: the marker stays.
+    Shared,
+    /// There is no marker in (none, or out already).
+    Out,
+    /// The marker was taken out now.
+    Removed,
+    /// The marker could not be restored: its word was changed by someone
+    /// else. The hook stays, and repairs what the marker does.
+    Stuck(Error),
+}
+
+/// Before the last place on `t`'s site goes: takes the marker out (if
+/// `going`, the function's module is going away, text and all: a marker
+/// that cannot be restored is forgotten).
+pub(crate) fn unmark(t: &Target, going: bool) -> Unmark {
+    let sites = SITES.lock();
+    let Some(i) = find(&sites, t.global_entry) else {
+        return Unmark::Out;
+    };
+    let e = &sites[i];
+    if e.users > 1 {
+        return Unmark::Shared;
+    }
+    if !e.site.placed() {
+        return Unmark::Out;
+    }
+    match markers::remove(e.site.ip) {
+        Ok(()) => {}
+        Err(_) if going => markers::forget(e.site.ip),
+        Err(err) => return Unmark::Stuck(err),
+    }
+    e.site.placed.store(false, Relaxed);
+    // SAFETY: plain clock read.
+    let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+    e.site.markers_out_ns.store(now.max(1), Relaxed);
+    Unmark::Removed
+}
+
+/// Gives up `t`'s place on its site (taking `t` off the stack if it is
+/// on it). The last place unhooks the function and drops the site; its
+/// marker must be out ([`unmark`]). Returns whether the hook went.
+pub(crate) fn leave(t: &Target) -> bool {
+    let mut sites = SITES.lock();
+    let Some(i) = find(&sites, t.global_entry) else {
+        return false;
+    };
+    let e = &mut sites[i];
+    if let Some(k) = e.stack.iter().position(|x| core::ptr::eq(&**x, t)) {
+        let _ = e.stack.remove(k);
+        e.publish();
+    }
+    e.users -= 1;
+    if e.users != 0 {
+        return false;
+    }
+    // Unregisters: ftrace has finished every callback of the site after.
+    drop(e.hook.take());
+    let _ = sites.remove(i);
+    true
+}
+
+/// Keeps `t`'s place on its site for good (a marker that cannot be
+/// restored, after an enable failed): its hook stays, the original runs.
+pub(crate) fn abandon(t: &Target) {
+    deactivate(t);
+}
