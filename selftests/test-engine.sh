@@ -73,9 +73,12 @@ expect_counts "(h)" tp_target_tail_asm 1 1 0
 # (f) the replacement sleeps while another task disables the patch: the
 # disable waits, the patch module cannot be unloaded meanwhile, the
 # sleeper returns correctly, and then the module goes.
-# (The sleeper sleeps 4 s, so that the checks below, on a loaded host,
-# still find it inside.)
-(call target sleep 4000 >/tmp/sleeper.out) &
+# (The sleeper stays inside while the patch module's "hold" parameter is
+# set, so that the checks below find it there however loaded the host is;
+# the disable waits up to 10 s for it.)
+HOLD=/sys/module/tocpatch_test_patch/parameters/hold
+echo 1 >$HOLD
+(call target sleep 500 >/tmp/sleeper.out) &
 sleeper=$!
 sleep 0.5
 (sysfs_write "$SYSFS/tocpatch_test_patch/enabled" 0; echo "rc $?" >/tmp/disable.out) &
@@ -96,10 +99,11 @@ rmmod_refused "(f) patch module refuses to unload while the sleeper is inside" \
 echo "$stack" | sed 's/^/# /'
 tap_check "(f) /proc/PID/stack shows the replacement and the return trampoline" \
 	sh -c "echo '$stack' | grep -q tp_patched_sleep && echo '$stack' | grep -q tocpatch_return_tramp"
+echo 0 >$HOLD
 wait $sleeper
 wait $disabler
 tap_check "(f) sleeper got the replacement's result: $(cat /tmp/sleeper.out)" \
-	[ "$(cat /tmp/sleeper.out)" = "result 5000 toc_ok 1" ]
+	[ "$(cat /tmp/sleeper.out)" = "result 1500 toc_ok 1" ]
 tap_check "(f) disable succeeded: $(cat /tmp/disable.out)" [ "$(cat /tmp/disable.out)" = "rc 0" ]
 out=$(unload_mod tocpatch_test_patch)
 tap_check "(f) patch module unloads after release${out:+ ($out)}" [ -z "$out" ]

@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/module.h>
 #include <tocpatch.h>
 #include "test_target.h"
@@ -24,9 +25,22 @@ static int tp_patched_depth(int n)
 	return tp_target_walk(n - 1) + TP_PATCHED_BIAS;
 }
 
+/*
+ * While the "hold" parameter is set, the sleeper stays inside after its
+ * ms (for at most a minute), so that a test can look at it there however
+ * slow the machine is, then lets it go by clearing the parameter.
+ */
+static bool hold;
+module_param(hold, bool, 0644);
+MODULE_PARM_DESC(hold, "tp_target_sleep's replacement sleeps on while set");
+
 static int tp_patched_sleep(int ms)
 {
+	unsigned long end = jiffies + 60 * HZ;
+
 	msleep(ms);
+	while (READ_ONCE(hold) && time_before(jiffies, end))
+		msleep(20);
 	return ms + TP_PATCHED_BIAS;
 }
 
