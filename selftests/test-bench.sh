@@ -12,7 +12,8 @@
 #   tocpatch-bench: enable ENGINE FUNCS NS KERNEL_NS
 #   tocpatch-bench: disable ENGINE FUNCS NS
 #   tocpatch-bench: smp ENGINE CPUS CALLS NS BAD
-#   tocpatch-bench: mem WHAT BYTES
+#   tocpatch-bench: mem WHAT ENGINE FUNCS SLAB_BYTES VMALLOC_BYTES
+#   tocpatch-bench: modsize MODULE BYTES
 # ENGINE: none (unpatched), ftrace (an empty ftrace_ops), tocpatch,
 # livepatch (CONFIG_LIVEPATCH kernels, where tocpatch refuses to load),
 # direct (an ftrace direct call to an assembly trampoline, kernels with
@@ -29,6 +30,7 @@
 #   TOCPATCH_BENCH_FUNCS   function counts, comma-separated (default 1,10)
 #   TOCPATCH_BENCH_SMP     calls per CPU of the concurrent run, 0 for none
 #                          (default 2000; needs 2 CPUs)
+#   TOCPATCH_BENCH_SMP_REPEAT  how many concurrent runs (default 1)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -36,6 +38,7 @@ N=${TOCPATCH_BENCH_N:-2000}
 NMIN=${TOCPATCH_BENCH_NMIN:-200}
 FUNCS=$(echo "${TOCPATCH_BENCH_FUNCS:-1,10}" | tr , ' ')
 SMP_N=${TOCPATCH_BENCH_SMP:-2000}
+SMP_REPEAT=${TOCPATCH_BENCH_SMP_REPEAT:-1}
 B=/sys/kernel/debug/tocpatch_bench
 LP=/sys/kernel/livepatch
 ORIG=1
@@ -83,31 +86,45 @@ loops() {
 	done
 }
 
-# after ENGINE FUNCS: the originals run again (2 tests).
+# after ENGINE FUNCS: the originals run again (2 tests; figures under
+# ENGINE-off).
 after() {
-	loop "$1" "$2" local 0 100 $ORIG
-	loop "$1" "$2" global 0 100 $ORIG
+	loop "$1-off" "$2" local 0 100 $ORIG
+	loop "$1-off" "$2" global 0 100 $ORIG
 }
 
-# smp ENGINE EXPECT: both CPUs call tp_bench_fn_000 at once (1 test).
+# smp ENGINE EXPECT: both CPUs call tp_bench_fn_000 at once, SMP_REPEAT
+# times (1 test: every result right in every run).
 smp() {
 	if [ "$SMP_N" = 0 ] || [ "$(nproc)" -lt 2 ]; then
 		tap_skip "$1: 2 CPUs calling at once" "needs 2 CPUs and TOCPATCH_BENCH_SMP > 0"
 		return
 	fi
-	if ! echo "$SMP_N $2" >"$B/smp"; then
-		tap_not_ok "$1: 2 CPUs calling at once: the run was refused"
-		return
-	fi
-	read -r _ ns _ calls _ bad _ cpus <"$B/smp"
-	fig "smp $1 $cpus $calls $ns $bad"
-	tap_check "$1: $cpus CPUs x $calls calls at once: $bad result(s) not x + $2" \
-		[ "$bad" = 0 -a "$cpus" -ge 2 ]
+	r=0 allbad=0 cpus=0
+	while [ $r -lt "$SMP_REPEAT" ]; do
+		if ! echo "$SMP_N $2" >"$B/smp"; then
+			tap_not_ok "$1: 2 CPUs calling at once: the run was refused"
+			return
+		fi
+		read -r _ ns _ calls _ bad _ cpus <"$B/smp"
+		fig "smp $1 $cpus $calls $ns $bad"
+		allbad=$((allbad + bad))
+		r=$((r + 1))
+	done
+	tap_check "$1: $cpus CPUs x $SMP_N calls at once, $SMP_REPEAT time(s): $allbad result(s) not x + $2" \
+		[ "$allbad" = 0 -a "$cpus" -ge 2 ]
 }
 
-# slab_bytes: the kernel's slab memory (Slab: of /proc/meminfo, bytes).
-slab_bytes() {
-	echo $(($(sed -n 's/^Slab: *\([0-9]*\) kB/\1/p' /proc/meminfo) * 1024))
+# mem_mark, mem_fig WHAT ENGINE FUNCS: the growth of the kernel's slab
+# and vmalloc memory (Slab:, VmallocUsed: of /proc/meminfo) since the mark.
+meminfo_kb() {
+	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
+}
+mem_mark() {
+	m_slab=$(meminfo_kb Slab) m_vm=$(meminfo_kb VmallocUsed)
+}
+mem_fig() {
+	fig "mem $1 $2 $3 $((($(meminfo_kb Slab) - m_slab) * 1024)) $((($(meminfo_kb VmallocUsed) - m_vm) * 1024))"
 }
 
 # Which engines this kernel has.
@@ -115,9 +132,9 @@ have_klp=0 have_direct=0
 [ -d "$LP" ] && have_klp=1
 [ -f "$MODDIR/tocpatch_bench_direct.ko" ] && have_direct=1
 nf=$(nfuncs)
-# none 4; ftrace per count 6; tocpatch 1 + per count 9 + smp 1;
+# none 4 + smp 1; ftrace per count 6; tocpatch 1 + per count 9 + smp 1;
 # livepatch per count 9 + smp 1; direct 8.
-plan=$((1 + 4 + 6 * nf))
+plan=$((1 + 4 + 1 + 6 * nf))
 if [ $have_klp = 1 ]; then
 	plan=$((plan + 9 * nf + 1))
 else
@@ -130,6 +147,7 @@ out=$(load_mod tocpatch_bench_target) && out=$(load_mod tocpatch_bench_caller)
 tap_check "bench modules load: ${out:-ok}" [ -z "$out" ]
 
 loops none 0 $ORIG
+smp none $ORIG
 
 for k in $FUNCS; do
 	now
@@ -201,13 +219,16 @@ if [ $have_klp = 1 ]; then
 	engine=livepatch
 else
 	engine=tocpatch
+	mem_mark
 	out=$(load_mod tocpatch)
 	tap_check "tocpatch loads: ${out:-ok}" [ -z "$out" ]
+	mem_fig load tocpatch 0
+	fig "modsize tocpatch $(awk '$1 == "tocpatch" { print $2 }' /proc/modules)"
 fi
 for k in $FUNCS; do
-	s0=$(slab_bytes)
+	mem_mark
 	enable_patch $engine "$k"
-	fig "mem slab_after_enable $engine $k $(($(slab_bytes) - s0))"
+	mem_fig enable $engine "$k"
 	loops $engine "$k" $REPL
 	[ "$k" = "$(echo $FUNCS | cut -d' ' -f1)" ] && smp $engine $REPL
 	disable_patch $engine "$k"
