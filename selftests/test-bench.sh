@@ -132,9 +132,9 @@ have_klp=0 have_direct=0
 [ -d "$LP" ] && have_klp=1
 [ -f "$MODDIR/tocpatch_bench_direct.ko" ] && have_direct=1
 nf=$(nfuncs)
-# none 4 + smp 1; ftrace per count 6; tocpatch 1 + per count 9 + smp 1;
+# load 1, unload 1; none 4 + smp 1; ftrace per count 6; tocpatch 1 + per count 9 + smp 1;
 # livepatch per count 9 + smp 1; direct 8.
-plan=$((1 + 4 + 1 + 6 * nf))
+plan=$((1 + 4 + 1 + 6 * nf + 1))
 if [ $have_klp = 1 ]; then
 	plan=$((plan + 9 * nf + 1))
 else
@@ -242,4 +242,8 @@ if [ $have_direct = 1 ]; then
 	tap_check "direct call off: ${out:-ok}" [ -z "$out" ]
 	after direct 1
 fi
+unload_mod tocpatch_bench_caller >/dev/null
+unload_mod tocpatch_bench_target >/dev/null
+[ $have_klp = 1 ] || unload_mod tocpatch >/dev/null
+tap_check "bench modules unload" mod_absent tocpatch_bench_target
 tap_done
