@@ -219,10 +219,8 @@ if [ $have_klp = 1 ]; then
 	engine=livepatch
 else
 	engine=tocpatch
-	mem_mark
 	out=$(load_mod tocpatch)
 	tap_check "tocpatch loads: ${out:-ok}" [ -z "$out" ]
-	mem_fig load tocpatch 0
 	fig "modsize tocpatch $(awk '$1 == "tocpatch" { print $2 }' /proc/modules)"
 fi
 for k in $FUNCS; do
