@@ -225,7 +225,7 @@ static int tp_bench_smp_run(unsigned long n, long expect)
 	cpus_read_unlock();
 	if (!ret)
 		wait_for_completion(&s->done);
-	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+	for_each_possible_cpu(cpu) {
 		if (!t[cpu])
 			continue;
 		/* Not woken (an error): stopped before it runs. */
@@ -235,7 +235,7 @@ static int tp_bench_smp_run(unsigned long n, long expect)
 	if (!ret) {
 		tp_bench_smp_ns = 0;
 		tp_bench_smp_bad = 0;
-		for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		for_each_possible_cpu(cpu) {
 			tp_bench_smp_ns = max(tp_bench_smp_ns, s->ns[cpu]);
 			tp_bench_smp_bad += s->bad[cpu];
 		}
