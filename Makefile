@@ -20,7 +20,7 @@ demo:
 	testbed/demo.sh
 
 # Everything: host tests, then guest tests on both ftrace flavours and the
-# livepatch flavour (test-livepatch.sh only there).
+# livepatch flavour (test-livepatch.sh and the short test-bench.sh there).
 check:
 	testbed/check.sh
 
