@@ -69,8 +69,9 @@ def ratio(a, b):
 
 
 class Report:
-    def __init__(self, runs):
+    def __init__(self, runs, when):
         self.runs = runs
+        self.when = when
         self.icount = {fl: r for (kind, fl), r in runs.items() if kind == "icount"}
         self.smp = {fl: r for (kind, fl), r in runs.items() if kind == "smp"}
         self.modes = []
@@ -101,27 +102,27 @@ class Report:
         for mode in self.modes:
             out.append("")
             out.append(f"ftrace mode {mode}:")
-            out.append(f"{'':34}" + "".join(h.split()[0].rjust(9) for h in CASE_HEAD))
-            out.append(f"{'':34}" + "".join((' '.join(h.split()[1:])).rjust(9) for h in CASE_HEAD))
+            out.append(f"{'':38}" + "".join(h.split()[0].rjust(9) for h in CASE_HEAD))
+            out.append(f"{'':38}" + "".join((' '.join(h.split()[1:])).rjust(9) for h in CASE_HEAD))
             for fl in self.flavours(mode):
                 r = self.icount[fl]["loop"]
-                out.append(f"  {'unpatched (absolute), ' + fl:32}" +
+                out.append(f"  {'unpatched (absolute), ' + fl:36}" +
                            "".join(fmt(r.get(("none", 0, c, i)), 9, 1) for c, i in CASES))
             for fl in self.flavours(mode):
-                out.append(f"  {'empty ftrace ops, ' + fl:32}" +
+                out.append(f"  {'empty ftrace ops, ' + fl:36}" +
                            "".join(fmt(self.overhead(fl, "ftrace", 1, c, i)) for c, i in CASES))
             for eng, name in (("tocpatch", "tocpatch"), ("livepatch", "kernel livepatch"),
                               ("direct", "ftrace direct call (limit)")):
                 fl = self.engine_flavour(mode, eng)
                 if fl:
-                    out.append(f"  {name + ', ' + fl:32}" +
+                    out.append(f"  {name + ', ' + fl:36}" +
                                "".join(fmt(self.overhead(fl, eng, 1, c, i)) for c, i in CASES))
             tfl, lfl = self.engine_flavour(mode, "tocpatch"), self.engine_flavour(mode, "livepatch")
             if tfl and lfl:
-                out.append(f"  {'ratio tocpatch / livepatch':32}" + "".join(
+                out.append(f"  {'ratio tocpatch / livepatch':36}" + "".join(
                     fmt(ratio(self.overhead(tfl, "tocpatch", 1, c, i),
                               self.overhead(lfl, "livepatch", 1, c, i)), 9, 2) for c, i in CASES))
-                out.append(f"  {'ratio, engine work only (- ftrace)':32}" + "".join(
+                out.append(f"  {'ratio, less the empty ops':36}" + "".join(
                     fmt(ratio(self.sub(self.overhead(tfl, "tocpatch", 1, c, i),
                                        self.overhead(tfl, "ftrace", 1, c, i)),
                               self.sub(self.overhead(lfl, "livepatch", 1, c, i),
@@ -146,26 +147,26 @@ class Report:
         for mode in self.modes:
             out.append("")
             out.append(f"ftrace mode {mode}:")
-            out.append(f"{'':34}" + "".join(f"{k:>10}" for k in ks))
+            out.append(f"{'':38}" + "".join(f"{k:>10}" for k in ks))
             for eng in ("ftrace", "tocpatch", "livepatch"):
                 for fl in self.flavours(mode):
                     if eng == "ftrace" or self.engine_flavour(mode, eng) == fl:
                         for caller in ("local", "global"):
                             vals = [self.overhead(fl, eng, k, caller, "1") for k in ks]
                             if any(v is not None for v in vals):
-                                out.append(f"  {eng + ' ' + caller + ', ' + fl:32}" +
+                                out.append(f"  {eng + ' ' + caller + ', ' + fl:36}" +
                                            "".join(fmt(v, 10) for v in vals))
             tfl, lfl = self.engine_flavour(mode, "tocpatch"), self.engine_flavour(mode, "livepatch")
             if tfl and lfl:
                 for caller in ("local", "global"):
-                    out.append(f"  {'ratio tocpatch/livepatch ' + caller:32}" + "".join(
+                    out.append(f"  {'ratio tocpatch/livepatch ' + caller:36}" + "".join(
                         fmt(ratio(self.overhead(tfl, "tocpatch", k, caller, "1"),
                                   self.overhead(lfl, "livepatch", k, caller, "1")), 10, 2)
                         for k in ks))
             if tfl:
                 for caller in ("local", "global"):
                     one = self.overhead(tfl, "tocpatch", ks[0], caller, "1") if ks else None
-                    out.append(f"  {'tocpatch ' + caller + ' vs its cost at ' + str(ks[0] if ks else 1):32}" + "".join(
+                    out.append(f"  {'tocpatch ' + caller + ' vs its cost at ' + str(ks[0] if ks else 1):36}" + "".join(
                         fmt(ratio(self.overhead(tfl, "tocpatch", k, caller, "1"), one), 10, 2)
                         for k in ks))
 
@@ -179,7 +180,7 @@ class Report:
         for mode in self.modes:
             out.append("")
             out.append(f"ftrace mode {mode}:")
-            out.append(f"{'':34}" + "".join(f"{k:>18}" for k in ks))
+            out.append(f"{'':38}" + "".join(f"{k:>18}" for k in ks))
             for eng in ("ftrace", "tocpatch", "livepatch"):
                 for fl in self.flavours(mode):
                     r = self.icount[fl]
@@ -196,14 +197,14 @@ class Report:
                             return "-".rjust(18)
                         s = f"{v / 1e6:.1f}" + (f" ({kv / 1e6:.1f})" if kv else "")
                         return s.rjust(18)
-                    out.append(f"  {name + ' enable, ' + fl:32}" + "".join(en(k) for k in ks))
-                    out.append(f"  {name + ' disable, ' + fl:32}" + "".join(
+                    out.append(f"  {name + ' enable, ' + fl:36}" + "".join(en(k) for k in ks))
+                    out.append(f"  {name + ' disable, ' + fl:36}" + "".join(
                         fmt(r["disable"].get((eng, k), 0) / 1e6 if (eng, k) in r["disable"] else None, 18, 1)
                         for k in ks))
             tfl, lfl = self.engine_flavour(mode, "tocpatch"), self.engine_flavour(mode, "livepatch")
             if tfl and lfl:
                 for what in ("enable", "disable"):
-                    out.append(f"  {'ratio tocpatch/livepatch ' + what:32}" + "".join(
+                    out.append(f"  {'ratio tocpatch/livepatch ' + what:36}" + "".join(
                         fmt(ratio(self.icount[tfl][what].get(("tocpatch", k)),
                                   self.icount[lfl][what].get(("livepatch", k))), 18, 2)
                         for k in ks))
@@ -221,7 +222,7 @@ class Report:
                 if not v:
                     continue
                 mn, md = min(v), statistics.median(v)
-                s = f"  {eng + ', ' + fl:32}{mn:9.1f} /{md:9.1f}  ({len(v)} runs)"
+                s = f"  {eng + ', ' + fl:36}{mn:9.1f} /{md:9.1f}  ({len(v)} runs)"
                 if base and eng != "none":
                     s += f"  overhead {mn - min(base):.1f} / {md - statistics.median(base):.1f}"
                 out.append(s)
@@ -249,7 +250,7 @@ class Report:
 
     def text(self, commit):
         out = []
-        out.append(f"tocpatch benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        out.append(f"tocpatch benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(self.when))}, "
                    f"commit {commit}, host {os.uname().nodename} ({os.cpu_count()} CPUs)")
         out.append("")
         self.per_call(out)
@@ -344,7 +345,8 @@ def main():
     ap.add_argument("--commit", default="unknown")
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args()
-    rep = Report(parse(a.logs))
+    # When: the end of the last guest run (its log's time).
+    rep = Report(parse(a.logs), max(os.path.getmtime(p) for p in a.logs))
     sys.stdout.write(rep.text(a.commit))
     if a.svg:
         rep.svg(a.svg)
