@@ -23,14 +23,14 @@
 # Knobs: TOCPATCH_BENCH_N (calls per loop, default 100000),
 # TOCPATCH_BENCH_FUNCS (default 1,10,100,1000), TOCPATCH_BENCH_SMP (calls
 # per CPU, default 200000), TOCPATCH_BENCH_SMP_REPEAT (default 7),
-# TOCPATCH_BENCH_SMP_FLAVOURS (default "mprofile livepatch"; "" for none).
+# TOCPATCH_BENCH_SMP_FLAVOURS (default: the same four; "" for none).
 # Every loop checks its results; a wrong result fails the run (exit 1),
 # whatever the times.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 flavours=${TOCPATCH_BENCH_FLAVOURS:-mprofile livepatch ool livepatch-ool}
-smp_flavours=${TOCPATCH_BENCH_SMP_FLAVOURS-mprofile livepatch}
+smp_flavours=${TOCPATCH_BENCH_SMP_FLAVOURS-mprofile livepatch ool livepatch-ool}
 N=${TOCPATCH_BENCH_N:-100000}
 FUNCS=${TOCPATCH_BENCH_FUNCS:-1,10,100,1000}
 SMP_N=${TOCPATCH_BENCH_SMP:-200000}
