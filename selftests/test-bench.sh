@@ -165,7 +165,7 @@ for k in $FUNCS; do
 	fig "disable ftrace $k $((now - t0))"
 done
 
-# enabled_patch ENGINE K: load ENGINE's patch module of K functions, timed
+# enable_patch ENGINE K: load ENGINE's patch module of K functions, timed
 # until the patch is in place (1 test).
 enable_patch() {
 	log_mark
