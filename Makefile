@@ -3,7 +3,7 @@
 # Two uses:
 #   make KDIR=<a 7.3+ ppc64le kernel build tree> [ARCH=powerpc CROSS_COMPILE=...]
 #       builds tocpatch.ko, the samples and the selftest modules (Kbuild).
-#   make demo | make check | make host-test | make kernels | make clean
+#   make demo | make check | make bench | make host-test | make kernels | make clean
 #       the developer entry points: the test bed does all the set-up itself
 #       (testbed/, cache in $TOCPATCH_CACHE, default ~/.cache/tocpatch).
 
@@ -20,7 +20,7 @@ demo:
 	testbed/demo.sh
 
 # Everything: host tests, then guest tests on both ftrace flavours and the
-# livepatch flavour (test-livepatch.sh only there).
+# livepatch flavour (test-livepatch.sh and the short test-bench.sh there).
 check:
 	testbed/check.sh
 
@@ -34,6 +34,13 @@ stress:
 check-livepatch:
 	TOCPATCH_FLAVOURS=livepatch TOCPATCH_TESTS=test-livepatch.sh testbed/check.sh
 
+# The benchmark (Documentation/performance.rst): tocpatch against kernel
+# livepatch on both ftrace modes, under qemu -icount; builds the
+# livepatch-ool kernel too if missing. Not part of check (check runs it
+# once, short: selftests/test-bench.sh).
+bench:
+	testbed/bench.sh
+
 host-test:
 	testbed/host-test.sh
 
@@ -46,4 +53,4 @@ kernels:
 clean:
 	cargo clean
 
-.PHONY: modules modules_clean demo check stress check-livepatch host-test kernels clean
+.PHONY: modules modules_clean demo check bench stress check-livepatch host-test kernels clean

@@ -5,6 +5,8 @@
 #   mprofile   bookworm gcc 12: -mprofile-kernel ftrace
 #   ool        trixie gcc 14: patchable entries, out-of-line stubs, CALL_OPS
 #   livepatch  mprofile plus CONFIG_LIVEPATCH=y (comparison kernel)
+#   livepatch-ool  ool plus CONFIG_LIVEPATCH=y (comparison kernel of
+#              `make bench` only)
 #   nodebug    mprofile without lock/sleep/list debugging (to measure it)
 # The build tree is $TOCPATCH_CACHE/build/FLAVOUR-HASH, HASH covering the
 # kernel version, our kernel patches, the config fragments and the compiler,
@@ -12,7 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:?usage: build-kernel.sh mprofile|ool|livepatch}
+flavour=${1:?usage: build-kernel.sh mprofile|ool|livepatch|livepatch-ool|nodebug}
 CC_BIN=$(flavour_cc "$flavour")
 [ -x "$CC_BIN" ] || die "compiler $CC_BIN missing: run testbed/setup.sh"
 

@@ -64,8 +64,8 @@ apt_private() {
 flavour_cc() {
 	case "$1" in
 	mprofile|livepatch|nodebug) echo "/usr/bin/${CROSS}gcc" ;;
-	ool) echo "$GCC14_DIR/bin/${CROSS}gcc" ;;
-	*) die "unknown kernel flavour '$1' (mprofile, ool, livepatch or nodebug)" ;;
+	ool|livepatch-ool) echo "$GCC14_DIR/bin/${CROSS}gcc" ;;
+	*) die "unknown kernel flavour '$1' (mprofile, ool, livepatch, livepatch-ool or nodebug)" ;;
 	esac
 }
 
