@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The cost of a patched call (tocpatch_test_cost.ko): N calls in a row
+# (TOCPATCH_COST_CALLS, default 100000) of a small TOC-using function from
+# a local and from a global caller, interrupts on and off, unpatched,
+# patched, and of an unpatched copy under an empty ftrace ops (the cost of
+# ftrace itself). The figures (ns per call; guest instructions per call
+# under TOCPATCH_ICOUNT=1) are TAP comments: only correctness is asserted
+# (every call returned what the function that must have run returns, r2
+# intact, every call counted, no fallback, no frame left).
+
+. "$(dirname "$0")/lib.sh"
+
+N=${TOCPATCH_COST_CALLS:-100000}
+
+tap_plan 16
+
+load_mod tocpatch >/dev/null
+load_mod tocpatch_test_target >/dev/null
+load_mod tocpatch_test_cost >/dev/null
+
+res() {
+	call cost "$1" "$2" | awk '{ print $2 }'
+}
+
+# measure LABEL CASE: one test that N calls of CASE all returned the right
+# result with r2 intact; sets the variable named CASE to the ns per call.
+measure() {
+	out=$(call cost "$2" "$N")
+	v=$(echo "$out" | awk '{ print $2 }')
+	tap_check "$1 ($2): $out" sh -c "[ '$v' -ge 0 ] && [ '${out##* }' = 1 ]"
+	eval "$2=\$v"
+}
+
+measure "unpatched, local" local
+measure "unpatched, global" global
+measure "unpatched, local, irqs off" localirq
+measure "unpatched, global, irqs off" globalirq
+u_local=$local u_global=$global u_localirq=$localirq u_globalirq=$globalirq
+
+expect_call "empty ftrace ops on tp_cost_plain" cost ops 1 0
+measure "empty ftrace ops, local" plain
+measure "empty ftrace ops, global" plainglobal
+expect_call "empty ftrace ops off" cost ops 0 0
+
+out=$(load_mod tocpatch_test_cost_patch)
+tap_check "cost patch module loads${out:+ ($out)}" [ -z "$out" ]
+expect_call "patched: the replacement runs" cost bias 0 1000
+measure "patched, local" local
+measure "patched, global" global
+measure "patched, local, irqs off" localirq
+measure "patched, global, irqs off" globalirq
+# bias: 1 local call; local and localirq: N + 1 each; global ones likewise.
+expect_counts "patched" tp_cost_target $((2 * N + 3)) $((2 * N + 2)) 0
+
+diag "per call (ns; instructions under TOCPATCH_ICOUNT=1), N=$N:"
+diag "  unpatched:        local $u_local, global $u_global, local irqs off $u_localirq, global irqs off $u_globalirq"
+diag "  empty ftrace ops: local $plain, global $plainglobal"
+diag "  patched:          local $local, global $global, local irqs off $localirq, global irqs off $globalirq"
+diag "  overhead: ftrace local $((plain - u_local)) global $((plainglobal - u_global));" \
+	"tocpatch local $((local - u_local)) global $((global - u_global))" \
+	"local irqs off $((localirq - u_localirq)) global irqs off $((globalirq - u_globalirq))"
+
+out=$(disable_patch tocpatch_test_cost_patch) && rc=0 || rc=$?
+tap_check "disable succeeds (rc $rc${out:+: $out})" [ "$rc" = 0 ]
+unload_mod tocpatch_test_cost_patch >/dev/null
+unload_mod tocpatch_test_cost >/dev/null
+unload_mod tocpatch_test_target >/dev/null
+unload_mod tocpatch >/dev/null
+tap_done
