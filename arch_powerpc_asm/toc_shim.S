@@ -15,7 +15,8 @@
 	.text
 
 /*
- * unsigned long tocpatch_classify_call(struct pt_regs *regs, long delta)
+ * unsigned long tocpatch_classify_call(struct pt_regs *regs, long delta,
+ *					struct tocpatch_env *env)
  *
  * Called from the ftrace callback for a patched function B. The ftrace
  * caller (ftrace_caller, or ftrace_regs_caller when another ops on B wants
@@ -28,14 +29,25 @@
  * it, B computed TOC + delta, an odd value. Entered through its local
  * entry, r2 is the caller's own TOC, which is B's TOC, and even.
  *
+ * It also gives the callback what only registers say (rust/asm_shim.rs
+ * Env): the current task's stack base (r13's paca->__current->stack), for
+ * the shadow frames, and the stack pointer, the callback's own (this is a
+ * leaf), for their bound.
+ *
  * In:  r3 = regs, the pt_regs of that frame (frame r1 + STACK_INT_FRAME_REGS)
  *      r4 = delta of B's marker (0 if B has none)
+ *      r5 = env: two doublewords, written (stack base, r1)
+ *      r13 = this CPU's paca
  * Out: r3 = the real TOC, with bit 0 set for a global call (odd r2 seen)
  *      For a global call, the TOC at STK_GOT is repaired (TOC + delta -
  *      delta), so that the original B, if it runs, starts with a valid r2.
- * Clobbers r0, r5, cr0.
+ * Clobbers r0, r6, cr0.
  */
 SYM_FUNC_START(tocpatch_classify_call)
+	ld	r6, TP_PACA_CURRENT(r13)
+	ld	r6, TP_TASK_STACK(r6)
+	std	r6, 0(r5)
+	std	r1, 8(r5)
 	subi	r5, r3, TP_STACK_INT_FRAME_REGS	/* the ftrace frame's r1 */
 	ld	r3, STK_GOT(r5)			/* r2 as B had it */
 	andi.	r0, r3, 1
@@ -45,6 +57,49 @@ SYM_FUNC_START(tocpatch_classify_call)
 	ori	r3, r3, 1
 	blr
 SYM_FUNC_END(tocpatch_classify_call)
+
+/*
+ * void tocpatch_pcpu_add(u64 __percpu *p, long v)
+ *
+ * Adds v to this CPU's copy of the per-CPU word p (rust/counters.rs), as
+ * this_cpu_add() does but without masking interrupts: the reservation
+ * makes it safe against an interrupt (or NMI) that adds to the same word
+ * on this CPU, and against migration (the add then lands in the old CPU's
+ * copy, and the copies are summed when read). The word is this CPU's, so
+ * its cache line is not shared with other CPUs' adds.
+ *
+ * In:  r3 = p (a per-CPU offset), r4 = v, r13 = this CPU's paca
+ * Out: nothing. Clobbers r0, r3, cr0.
+ */
+SYM_FUNC_START(tocpatch_pcpu_add)
+	ld	r0, TP_PACA_DATA_OFFSET(r13)
+	add	r3, r3, r0
+1:	ldarx	r0, 0, r3
+	add	r0, r0, r4
+	stdcx.	r0, 0, r3
+	bne-	1b
+	blr
+SYM_FUNC_END(tocpatch_pcpu_add)
+
+/*
+ * void tocpatch_pcpu_max(u64 __percpu *p, u64 v)
+ *
+ * Raises this CPU's copy of p to v if it is lower (unsigned), under the
+ * same rules as tocpatch_pcpu_add; a plain load when it is not.
+ *
+ * In:  r3 = p, r4 = v, r13 = this CPU's paca
+ * Out: nothing. Clobbers r0, r3, cr0.
+ */
+SYM_FUNC_START(tocpatch_pcpu_max)
+	ld	r0, TP_PACA_DATA_OFFSET(r13)
+	add	r3, r3, r0
+1:	ldarx	r0, 0, r3
+	cmpld	r0, r4
+	bgelr
+	stdcx.	r4, 0, r3
+	bne-	1b
+	blr
+SYM_FUNC_END(tocpatch_pcpu_max)
 
 /*
  * void tocpatch_set_exit_r2(struct pt_regs *regs, unsigned long value)

@@ -16,13 +16,18 @@
 //! to another CPU while in there.
 //!
 //! The ops do not ask ftrace for recursion protection: ftrace would skip the
-//! callback on recursion and leave a marked (odd) TOC in r2. The callback
-//! takes ftrace's recursion guard itself and, on recursion, repairs the TOC
-//! but redirects nothing.
+//! callback on recursion and leave a marked (odd) TOC in r2. The callback's
+//! hot path cannot recurse (it calls no kernel code); its cold paths take
+//! ftrace's recursion guard themselves.
 
-use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{
+    bindings, ffi,
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+    sync::Arc,
+};
 
-use crate::asm_shim;
+use crate::asm_shim::{self, Env};
 use crate::glue;
 use crate::logic::insn::{reloads_toc, CallKind};
 use crate::logic::shadow::Frame;
@@ -130,10 +135,24 @@ impl Drop for Hook {
     }
 }
 
+/// A plain (`READ_ONCE`) load of an atomic: the kernel crate's `load` is a
+/// call to a C helper, too much for the hot path.
+#[inline(always)]
+fn read_once<T: kernel::sync::atomic::AtomicType + Copy>(a: &Atomic<T>) -> T {
+    // SAFETY: `as_ptr` is valid and aligned; a volatile load of an aligned
+    // word is what `READ_ONCE` (and a relaxed atomic load) is.
+    unsafe { core::ptr::read_volatile(a.as_ptr()) }
+}
+
 /// The ftrace callback of every patched function.
 ///
 /// Runs for each call of the function, in whatever context the call
 /// happens, with the function's arguments in `fregs` and nothing allocated.
+/// Its hot path calls only tocpatch's own assembly (classification,
+/// per-CPU adds), which ftrace does not trace: it cannot recurse into a
+/// patched function. The cold paths that call kernel code (the reports
+/// made once per function, the late-call clock of a disable) take ftrace's
+/// recursion guard, and do nothing when it is taken.
 ///
 /// # Safety
 ///
@@ -156,46 +175,48 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     let regs = fregs.cast::<bindings::pt_regs>();
     // SAFETY: `regs` is that frame's pt_regs, as the shim requires. First,
     // before anything can fail: the TOC must be repaired whatever happens.
-    let (kind, toc) = unsafe { asm_shim::classify_call(regs, t.delta) };
-    if !t.active.load(Relaxed) {
+    let (kind, toc, env) = unsafe { asm_shim::classify_call(regs, t.delta) };
+    if !read_once(&t.active) {
         // Not (or no longer) enabled: the original runs, r2 repaired.
         return;
     }
-    let c = &t.counters;
-    c.calls.add(1, Relaxed);
+    // SAFETY: `regs` is valid for the duration of the callback.
+    unsafe { redirect(t, kind, toc, &env, regs, (ip, parent_ip)) };
+}
+
+/// Runs `f` under ftrace's recursion guard (for the callback's cold paths,
+/// which call kernel code); skips it if the guard is taken.
+#[cold]
+fn guarded(ips: (ffi::c_ulong, ffi::c_ulong), f: impl FnOnce()) {
     // SAFETY: plain call of ftrace's recursion guard; it disables
     // preemption until the matching unlock.
-    let bit = unsafe { glue::tocpatch_recursion_trylock(ip, parent_ip) };
-    if bit < 0 {
-        // The callback recursed (something on its path is patched): B itself
-        // runs, with the TOC repaired above.
-        c.fallback.add(1, Relaxed);
-        t.report_recursion();
-        return;
+    let bit = unsafe { glue::tocpatch_recursion_trylock(ips.0, ips.1) };
+    if bit >= 0 {
+        f();
+        // SAFETY: `bit` came from the trylock above.
+        unsafe { glue::tocpatch_recursion_unlock(bit) };
     }
-    // SAFETY: `regs` is valid for the duration of the callback.
-    unsafe { redirect(t, kind, toc, regs) };
-    // SAFETY: `bit` came from the trylock above.
-    unsafe { glue::tocpatch_recursion_unlock(bit) };
 }
 
 /// Counts a global call that arrived after `t`'s markers were taken out
 /// (a diagnostic: only tasks that were between the marked prologue and the
 /// hook at that moment should).
 #[inline(always)]
-fn note_late_global(t: &Target) {
+fn note_late_global(t: &Target, ips: (ffi::c_ulong, ffi::c_ulong)) {
     let c = &t.counters;
-    let out = c.markers_out_ns.load(Relaxed);
+    let out = read_once(&c.markers_out_ns);
     if out == 0 {
         return;
     }
-    // SAFETY: plain clock read, safe in any context.
-    let now = unsafe { bindings::ktime_get_mono_fast_ns() };
-    c.late_global.add(1, Relaxed);
-    let after = now.saturating_sub(out);
-    if after > c.late_max_ns.load(Relaxed) {
-        c.late_max_ns.store(after, Relaxed);
-    }
+    guarded(ips, || {
+        // SAFETY: plain clock read, safe in any context.
+        let now = unsafe { bindings::ktime_get_mono_fast_ns() };
+        c.late_global.add(1, Relaxed);
+        let after = now.saturating_sub(out);
+        if after > c.late_max_ns.load(Relaxed) {
+            c.late_max_ns.store(after, Relaxed);
+        }
+    });
 }
 
 /// Sends the call that reached `t`'s hook to `t`'s replacement, with a
@@ -205,9 +226,16 @@ fn note_late_global(t: &Target) {
 /// # Safety
 ///
 /// `regs` must be the `pt_regs` of the live ftrace frame of this call, and
-/// `kind`, `toc` what the classification shim said of it.
+/// `kind`, `toc`, `env` what the classification shim said of it.
 #[inline(always)]
-unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt_regs) {
+unsafe fn redirect(
+    t: &Target,
+    kind: CallKind,
+    toc: u64,
+    env: &Env,
+    regs: *mut bindings::pt_regs,
+    ips: (ffi::c_ulong, ffi::c_ulong),
+) {
     let c = &t.counters;
     // SAFETY: `regs` is valid for the duration of the callback; the
     // anonymous members are bindgen's view of the user_pt_regs union.
@@ -222,8 +250,8 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
     };
     let frame = match kind {
         CallKind::Global => {
-            c.global.add(1, Relaxed);
-            note_late_global(t);
+            c.global();
+            note_late_global(t, ips);
             // SAFETY: `link` is this call's return address: the instruction
             // after the caller's branch-and-link, in kernel or module text
             // that stays mapped while the caller runs (or the address of
@@ -237,7 +265,7 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
                     ret: r.link as u64,
                     toc,
                     slot: caller_slot(),
-                    owner: core::ptr::from_ref(t) as usize,
+                    owner: c.owner(),
                 })
             } else if t.tail_out {
                 // The caller reloads r2 from its slot, which C's tail call
@@ -247,7 +275,7 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
                     ret: r.link as u64,
                     toc: slot,
                     slot,
-                    owner: core::ptr::from_ref(t) as usize,
+                    owner: c.owner(),
                 })
             } else {
                 // The caller reloads its own r2: straight to C and back.
@@ -255,28 +283,25 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
             }
         }
         CallKind::Local => {
-            c.local.add(1, Relaxed);
+            c.local();
             Some(Frame {
                 ret: r.link as u64,
                 toc,
                 slot: caller_slot(),
-                owner: core::ptr::from_ref(t) as usize,
+                owner: c.owner(),
             })
         }
     };
     if let Some(frame) = frame {
-        match shadow::push(frame) {
+        match shadow::push(frame, env) {
             Ok(depth) => {
-                c.depth.add(1, Relaxed);
-                if depth as u64 > c.peak.load(Relaxed) {
-                    c.peak.store(depth as u64, Relaxed);
-                }
+                c.pushed(depth);
                 r.link = trampoline::return_tramp() as usize;
             }
             Err(e) => {
                 // Not redirected: B itself runs, with the TOC it had.
-                c.fallback.add(1, Relaxed);
-                t.report_fallback(e);
+                c.fallback();
+                guarded(ips, || t.report_fallback(e));
                 return;
             }
         }

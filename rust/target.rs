@@ -19,6 +19,7 @@ use kernel::{
     types::Opaque,
 };
 
+use crate::counters::Counters;
 use crate::logic::insn::Marker;
 use crate::shadow::PushError;
 
@@ -28,53 +29,6 @@ use crate::shadow::PushError;
 /// (`asm/text-patching.h`), which [`crate::abi::check_layout`] compares it
 /// with when tocpatch loads.
 pub(crate) const TOC_SAVE_SLOT: usize = crate::logic::insn::TOC_SAVE_SLOT as usize;
-
-/// Per-function counters (the status file shows them).
-pub(crate) struct Counters {
-    /// Calls that reached the hook.
-    pub(crate) calls: Atomic<u64>,
-    /// Of those, through the local entry (even TOC).
-    pub(crate) local: Atomic<u64>,
-    /// Through the marked global entry (odd TOC).
-    pub(crate) global: Atomic<u64>,
-    /// Calls not redirected (the original function ran): no room for a
-    /// shadow frame, or the callback recursed.
-    pub(crate) fallback: Atomic<u64>,
-    /// Frames of this function on shadow stacks now (for the status only:
-    /// frames of tasks that exited inside a replacement stay counted).
-    pub(crate) depth: Atomic<i64>,
-    /// Deepest shadow stack seen at a push for this function.
-    pub(crate) peak: Atomic<u64>,
-    /// The shadow-stack fallback and the recursion have been reported.
-    fallback_reported: Atomic<bool>,
-    recursion_reported: Atomic<bool>,
-    /// When the markers were taken out for a disable (ns, monotonic fast
-    /// clock), 0 while they are in: for the late-call check of `unhook`
-    /// (Documentation/testbed.rst, "The stale prologue").
-    pub(crate) markers_out_ns: Atomic<u64>,
-    /// Global (odd) calls that reached the hook after that, and the latest
-    /// of them (ns after the markers were out).
-    pub(crate) late_global: Atomic<u64>,
-    pub(crate) late_max_ns: Atomic<u64>,
-}
-
-impl Counters {
-    fn new() -> Self {
-        Self {
-            calls: Atomic::new(0),
-            local: Atomic::new(0),
-            global: Atomic::new(0),
-            fallback: Atomic::new(0),
-            depth: Atomic::new(0),
-            peak: Atomic::new(0),
-            fallback_reported: Atomic::new(false),
-            recursion_reported: Atomic::new(false),
-            markers_out_ns: Atomic::new(0),
-            late_global: Atomic::new(0),
-            late_max_ns: Atomic::new(0),
-        }
-    }
-}
 
 /// What a [`Target`] is made from.
 pub(crate) struct TargetInfo {
@@ -124,8 +78,9 @@ unsafe impl Sync for Target {}
 unsafe impl Send for Target {}
 
 impl Target {
-    pub(crate) fn new(info: TargetInfo) -> Self {
-        Self {
+    /// Fails only if the per-CPU counters cannot be allocated.
+    pub(crate) fn new(info: TargetInfo) -> Result<Self> {
+        Ok(Self {
             ops: Opaque::zeroed(),
             hooked: Atomic::new(false),
             active: Atomic::new(false),
@@ -136,8 +91,8 @@ impl Target {
             global_entry: info.global_entry,
             delta: info.marker.map_or(0, |m| m.delta),
             marker: info.marker,
-            counters: Counters::new(),
-        }
+            counters: Counters::new()?,
+        })
     }
 
     /// The function's name, for messages.
@@ -155,16 +110,6 @@ impl Target {
                     PushError::NoRoom => "no room for a shadow frame (task stack nearly exhausted)",
                     PushError::NoStack => "task has no stack for a shadow frame",
                 }
-            );
-        }
-    }
-
-    /// Reports, once per function, that the callback recursed into it.
-    pub(crate) fn report_recursion(&self) {
-        if !self.counters.recursion_reported.xchg(true, Relaxed) {
-            pr_warn!(
-                "{}: called from within tocpatch's own ftrace callback: running the original function\n",
-                self.name.to_str().unwrap_or("?")
             );
         }
     }

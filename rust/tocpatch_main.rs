@@ -14,7 +14,8 @@
 //! summary).
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
-//! `asm_shim` (call classification), `shadow` (per-task shadow frames),
+//! `asm_shim` (call classification), `counters` (per-CPU counters),
+//! `shadow` (per-task shadow frames),
 //! `trampoline` (Rust side of the trampolines), `target` (a patched
 //! function as the callback sees it), `patch` (patch objects, their registry and state
 //! machine; by concern in `patch/`: API parsing, enable, disable and
@@ -30,6 +31,7 @@ use kernel::prelude::*;
 mod abi;
 mod asm_shim;
 mod control;
+mod counters;
 mod ftrace_hook;
 mod glue;
 mod logic;

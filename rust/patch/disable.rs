@@ -9,7 +9,7 @@
 //! `releasing` and drops the lock for the release wait; nothing else
 //! changes a releasing patch, so it finds it again by address afterwards.
 
-use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed};
 
 use super::{find, s, Func, Patch, Why, REGISTRY};
 use crate::glue;
@@ -191,7 +191,7 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     // replacement never pops its frame.
     let mut owners = KVec::with_capacity(p.funcs.len(), GFP_KERNEL)?;
     for f in p.funcs.iter() {
-        owners.push(Arc::as_ptr(&f.t) as ffi::c_ulong, GFP_KERNEL)?;
+        owners.push(f.t.counters.owner() as ffi::c_ulong, GFP_KERNEL)?;
     }
     // From here on the patch is `releasing`: nothing else changes it or
     // frees it, so it can be found again by its address.
