@@ -15,7 +15,6 @@ use crate::logic::shadow::{Frame, Region, FIRST_FRAME_WORD, FRAME_WORDS};
 
 extern "C" {
     fn tocpatch_classify_call(regs: *mut bindings::pt_regs, delta: i64, env: *mut Env) -> u64;
-    fn tocpatch_set_exit_r2(regs: *mut bindings::pt_regs, value: u64);
     fn tocpatch_current_toc() -> u64;
     fn tocpatch_regs_toc(regs: *const bindings::pt_regs) -> u64;
     fn tocpatch_kernel_ld_toc() -> u32;
@@ -37,6 +36,24 @@ pub(crate) struct Env {
     pub(crate) stack: usize,
     /// The callback's stack pointer.
     pub(crate) sp: usize,
+    /// The ftrace frame's TOC slot (`STK_GOT`), which its exit path loads
+    /// r2 from: see [`Env::set_exit_r2`].
+    got: *mut u64,
+}
+
+impl Env {
+    /// Makes the ftrace caller leave with r2 = `value`.
+    ///
+    /// # Safety
+    ///
+    /// Only while the ftrace frame `self` was read from is live (in the
+    /// callback); r2 is then `value` instead of the function's TOC, which
+    /// only the entry trampoline may receive.
+    #[inline(always)]
+    pub(crate) unsafe fn set_exit_r2(&self, value: u64) {
+        // SAFETY: `got` is the live ftrace frame's TOC slot (our contract).
+        unsafe { core::ptr::write_volatile(self.got, value) }
+    }
 }
 
 /// Classifies the call that reached the ftrace hook owning `regs` and
@@ -54,22 +71,11 @@ pub(crate) unsafe fn classify_call(
     regs: *mut bindings::pt_regs,
     delta: i64,
 ) -> (CallKind, u64, Env) {
-    let mut env = Env { stack: 0, sp: 0 };
+    let mut env = core::mem::MaybeUninit::<Env>::uninit();
     // SAFETY: per this function's contract; `env` is ours to write.
-    let v = unsafe { tocpatch_classify_call(regs, delta, &mut env) };
-    (classify(v), v & !1, env)
-}
-
-/// Makes the ftrace caller owning `regs` leave with r2 = `value`.
-///
-/// # Safety
-///
-/// `regs` as for [`classify_call`]; the frame's r2 is then `value` instead
-/// of the function's TOC, which only the entry trampoline may receive.
-#[inline]
-pub(crate) unsafe fn set_exit_r2(regs: *mut bindings::pt_regs, value: u64) {
-    // SAFETY: per this function's contract.
-    unsafe { tocpatch_set_exit_r2(regs, value) }
+    let v = unsafe { tocpatch_classify_call(regs, delta, env.as_mut_ptr()) };
+    // SAFETY: the shim wrote every word of `env`.
+    (classify(v), v & !1, unsafe { env.assume_init() })
 }
 
 /// The TOC pointer (r2) of this module, as the assembly sees it.

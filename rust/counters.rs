@@ -4,8 +4,8 @@
 //! add to this CPU's copy (no atomic read-modify-write on a cache line that
 //! other CPUs write), and readers (the status file, sysfs) sum the copies.
 //!
-//! The per-call adds are `tocpatch_pcpu_add` / `tocpatch_pcpu_max`
-//! (`arch_powerpc_asm/toc_shim.S`): r13's `paca->data_offset` plus a
+//! The per-call adds are `tocpatch_pcpu_add` / `tocpatch_pcpu_pushed`
+//! (`arch_powerpc_asm/toc_shim.S`, one call per patched call): r13's `paca->data_offset` plus a
 //! larx/stcx. pair on this CPU's word, safe against interrupts and NMIs
 //! that count on the same CPU and against migration (the add then lands in
 //! the old CPU's copy, which the sum still sees). `depth` is a per-CPU
@@ -19,6 +19,7 @@
 use kernel::{prelude::*, sync::atomic::Atomic};
 
 use crate::glue;
+use crate::logic::insn::CallKind;
 
 /// One CPU's copy of a function's counters. The return trampoline
 /// (`TP_POP` in `arch_powerpc_asm/trampolines.S`) decrements `depth` at
@@ -101,30 +102,36 @@ impl Counters {
         unsafe { tocpatch_pcpu_add(self.pcpu + off, v) }
     }
 
-    /// A call through the local entry.
+    /// The word that counts calls of `kind`.
     #[inline(always)]
-    pub(crate) fn local(&self) {
-        self.add(LOCAL, 1);
+    fn calls_of(kind: CallKind) -> usize {
+        match kind {
+            CallKind::Local => LOCAL,
+            CallKind::Global => GLOBAL,
+        }
     }
 
-    /// A call through the global entry.
+    /// A call of `kind` that needed no shadow frame.
     #[inline(always)]
-    pub(crate) fn global(&self) {
-        self.add(GLOBAL, 1);
+    pub(crate) fn call(&self, kind: CallKind) {
+        self.add(Self::calls_of(kind), 1);
     }
 
-    /// A call that ran the original function.
+    /// A call of `kind` that pushed a frame, making the task's shadow
+    /// stack `depth` deep.
     #[inline(always)]
-    pub(crate) fn fallback(&self) {
+    pub(crate) fn pushed(&self, kind: CallKind, depth: usize) {
+        // SAFETY: the offsets are words of our live per-CPU block; the
+        // shim adds this CPU's offset and touches only those words.
+        unsafe { tocpatch_pcpu_pushed(self.pcpu, Self::calls_of(kind), depth as u64, PEAK) }
+    }
+
+    /// A call of `kind` that ran the original function (no room for its
+    /// frame).
+    #[cold]
+    pub(crate) fn fell_back(&self, kind: CallKind) {
+        self.add(Self::calls_of(kind), 1);
         self.add(FALLBACK, 1);
-    }
-
-    /// A frame pushed, making the task's shadow stack `depth` deep.
-    #[inline(always)]
-    pub(crate) fn pushed(&self, depth: usize) {
-        self.add(0, 1);
-        // SAFETY: as in `add`.
-        unsafe { tocpatch_pcpu_max(self.pcpu + PEAK, depth as u64) }
     }
 
     /// A frame popped (the reference for the return trampoline's own
@@ -172,5 +179,5 @@ impl Drop for Counters {
 
 extern "C" {
     fn tocpatch_pcpu_add(p: usize, v: i64);
-    fn tocpatch_pcpu_max(p: usize, v: u64);
+    fn tocpatch_pcpu_pushed(p: usize, count: usize, depth: u64, peak: usize);
 }

@@ -250,7 +250,6 @@ unsafe fn redirect(
     };
     let frame = match kind {
         CallKind::Global => {
-            c.global();
             note_late_global(t, ips);
             // SAFETY: `link` is this call's return address: the instruction
             // after the caller's branch-and-link, in kernel or module text
@@ -282,31 +281,29 @@ unsafe fn redirect(
                 None
             }
         }
-        CallKind::Local => {
-            c.local();
-            Some(Frame {
-                ret: r.link as u64,
-                toc,
-                slot: caller_slot(),
-                owner: c.owner(),
-            })
-        }
+        CallKind::Local => Some(Frame {
+            ret: r.link as u64,
+            toc,
+            slot: caller_slot(),
+            owner: c.owner(),
+        }),
     };
-    if let Some(frame) = frame {
-        match shadow::push(frame, env) {
+    match frame {
+        None => c.call(kind),
+        Some(frame) => match shadow::push(frame, env) {
             Ok(depth) => {
-                c.pushed(depth);
+                c.pushed(kind, depth);
                 r.link = trampoline::return_tramp() as usize;
             }
             Err(e) => {
                 // Not redirected: B itself runs, with the TOC it had.
-                c.fallback();
+                c.fell_back(kind);
                 guarded(ips, || t.report_fallback(e));
                 return;
             }
-        }
+        },
     }
-    // SAFETY: `regs` is the live ftrace frame's pt_regs (our contract).
-    unsafe { asm_shim::set_exit_r2(regs, t.new_func) };
+    // SAFETY: `env` is this live ftrace frame's (our contract).
+    unsafe { env.set_exit_r2(t.new_func) };
     r.nip = trampoline::entry_tramp() as usize;
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The cost of a patched call (tocpatch_test_cost.ko): N calls in a row
-# (TOCPATCH_COST_CALLS, default 100000) of a small TOC-using function from
+# (TOCPATCH_COST_CALLS, default 100000, three rounds) of a small TOC-using function from
 # a local and from a global caller, interrupts on and off, unpatched,
 # patched, and of an unpatched copy under an empty ftrace ops (the cost of
 # ftrace itself). The figures (ns per call; guest instructions per call
@@ -24,13 +24,23 @@ res() {
 	call cost "$1" "$2" | awk '{ print $2 }'
 }
 
-# measure LABEL CASE: one test that N calls of CASE all returned the right
-# result with r2 intact; sets the variable named CASE to the ns per call.
+# measure LABEL CASE: one test that three rounds of N calls of CASE all
+# returned the right result with r2 intact; sets the variable named CASE
+# to the lowest ns per call of the three (the others caught more timer
+# interrupts).
 measure() {
-	out=$(call cost "$2" "$N")
-	v=$(echo "$out" | awk '{ print $2 }')
-	tap_check "$1 ($2): $out" sh -c "[ '$v' -ge 0 ] && [ '${out##* }' = 1 ]"
-	eval "$2=\$v"
+	best="" bad=""
+	for round in 1 2 3; do
+		out=$(call cost "$2" "$N")
+		v=$(echo "$out" | awk '{ print $2 }')
+		if [ "$v" -ge 0 ] 2>/dev/null && [ "${out##* }" = 1 ]; then
+			[ -z "$best" ] || [ "$v" -lt "$best" ] && best=$v
+		else
+			bad="$bad [$out]"
+		fi
+	done
+	tap_check "$1 ($2): ${best:-none}${bad:+, bad:$bad}" [ -z "$bad" ]
+	eval "$2=\${best:-0}"
 }
 
 measure "unpatched, local" local
@@ -51,8 +61,9 @@ measure "patched, local" local
 measure "patched, global" global
 measure "patched, local, irqs off" localirq
 measure "patched, global, irqs off" globalirq
-# bias: 1 local call; local and localirq: N + 1 each; global ones likewise.
-expect_counts "patched" tp_cost_target $((2 * N + 3)) $((2 * N + 2)) 0
+# bias: 1 local call; local and localirq: 3 (N + 1) each; global ones
+# likewise.
+expect_counts "patched" tp_cost_target $((6 * N + 7)) $((6 * N + 6)) 0
 
 diag "per call (ns; instructions under TOCPATCH_ICOUNT=1), N=$N:"
 diag "  unpatched:        local $u_local, global $u_global, local irqs off $u_localirq, global irqs off $u_globalirq"
