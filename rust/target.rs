@@ -8,8 +8,8 @@
 //! registry changes (hook, marker state, module gone) lives in `patch.rs`,
 //! behind its lock.
 //!
-//! This is a leaf module: `patch.rs`, `ftrace_hook.rs` and
-//! `trampoline.rs` depend on it, and it on none of them.
+//! `patch.rs` and `ftrace_hook.rs` depend on it, and it on none of them
+//! (its counters are in `counters.rs`).
 
 use kernel::{
     bindings,
