@@ -4,11 +4,12 @@
 //! add to this CPU's copy (no atomic read-modify-write on a cache line that
 //! other CPUs write), and readers (the status file, sysfs) sum the copies.
 //!
-//! The per-call adds are `tocpatch_pcpu_add` / `tocpatch_pcpu_pushed`
-//! (`arch_powerpc_asm/toc_shim.S`, one call per patched call): r13's `paca->data_offset` plus a
-//! larx/stcx. pair on this CPU's word, safe against interrupts and NMIs
-//! that count on the same CPU and against migration (the add then lands in
-//! the old CPU's copy, which the sum still sees). `depth` is a per-CPU
+//! The per-call adds are `tocpatch_pcpu_add` and `tocpatch_pcpu_pushed`
+//! (`arch_powerpc_asm/toc_shim.S`; one call per patched call): r13's
+//! `paca->data_offset` plus a larx/stcx. pair on this CPU's word, safe
+//! against interrupts and NMIs that count on the same CPU and against
+//! migration (the add then lands in the old CPU's copy, which the sum
+//! still sees). `depth` is a per-CPU
 //! difference: a frame pushed on one CPU and popped on another adds 1 to
 //! one copy and -1 to the other, and the sum is right.
 //!
