@@ -65,7 +65,7 @@ SYM_CODE_END(tocpatch_entry_tramp)
 #define SH_HEADER	8		/* HEADER_WORD * 8 */
 #define SH_FRAMES	16		/* FIRST_FRAME_WORD * 8 */
 #define SH_FRAME	40		/* FRAME_BYTES */
-#define SH_HDR_MAGIC_HI	0x7470		/* HEADER_MAGIC >> 16: 0x747073686477 */
+#define SH_HDR_MAGIC_HI	0x7470		/* HEADER_MAGIC: 0x7470736864770000 */
 #define SH_HDR_MAGIC_MD	0x7368
 #define SH_HDR_MAGIC_LO	0x6477
 /* The deepest the region can be: frames_end(d) <= THREAD_SIZE. */
@@ -93,17 +93,14 @@ SYM_CODE_END(tocpatch_entry_tramp)
  */
 .macro TP_POP base, sp, fail
 	ld	r12, SH_HEADER(\base)
-	srdi	r10, r12, 16
 	lis	r9, SH_HDR_MAGIC_HI
 	ori	r9, r9, SH_HDR_MAGIC_MD
-	sldi	r9, r9, 16
-	ori	r9, r9, SH_HDR_MAGIC_LO
-	cmpld	r10, r9
-	bne-	\fail
-	clrldi	r10, r12, 48			/* depth */
+	rldicr	r9, r9, 32, 31
+	oris	r9, r9, SH_HDR_MAGIC_LO
+	xor	r10, r12, r9			/* depth, if the magic is there */
 	cmpldi	r10, 0
 	beq-	\fail
-	cmpldi	r10, SH_MAX_DEPTH
+	cmpldi	r10, SH_MAX_DEPTH		/* also: no magic */
 	bgt-	\fail
 	mulli	r9, r10, SH_FRAME
 	add	r9, r9, \base			/* top frame - SH_FRAMES */

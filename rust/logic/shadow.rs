@@ -105,13 +105,17 @@ pub enum PopError {
 
 /// The header word for `depth` frames.
 pub const fn encode(depth: usize) -> u64 {
-    HEADER_MAGIC | (depth as u64 & DEPTH_MASK)
+    HEADER_MAGIC ^ (depth as u64 & DEPTH_MASK)
 }
 
 /// The depth a header word says; 0 for a word that is not our header.
 pub const fn decode(header: u64) -> usize {
-    if header & !DEPTH_MASK == HEADER_MAGIC {
-        (header & DEPTH_MASK) as usize
+    // The magic's low bits are 0: XOR takes it off and leaves the depth,
+    // and anything else is larger than DEPTH_MASK (one constant for
+    // decode and encode, as the assembly pop does).
+    let x = header ^ HEADER_MAGIC;
+    if x <= DEPTH_MASK {
+        x as usize
     } else {
         0
     }
