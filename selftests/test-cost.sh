@@ -8,13 +8,14 @@
 # ftrace itself). The figures (ns per call; guest instructions per call
 # under TOCPATCH_ICOUNT=1) are TAP comments: only correctness is asserted
 # (every call returned what the function that must have run returns, r2
-# intact, every call counted, no fallback, no frame left).
+# intact, every call counted, no fallback, no frame left), also with every
+# CPU calling at once (the per-CPU counters' sums exact).
 
 . "$(dirname "$0")/lib.sh"
 
 N=${TOCPATCH_COST_CALLS:-100000}
 
-tap_plan 16
+tap_plan 18
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -64,6 +65,16 @@ measure "patched, global, irqs off" globalirq
 # bias: 1 local call; local and localirq: 3 (N + 1) each; global ones
 # likewise.
 expect_counts "patched" tp_cost_target $((6 * N + 7)) $((6 * N + 6)) 0
+
+# The per-CPU counters, summed, are exact with every CPU calling at once.
+l0=$(field tp_cost_target local) g0=$(field tp_cost_target global)
+out=$(call cost smp "$N")
+ncpu=$(echo "$out" | awk '{ print $2 }')
+tap_check "every CPU at once: $out (want the number of CPUs, toc_ok 1)" \
+	sh -c "[ '$ncpu' -ge 1 ] && [ '${out##* }' = 1 ]"
+[ "$ncpu" -ge 1 ] 2>/dev/null || ncpu=0
+expect_counts "every CPU at once ($ncpu)" tp_cost_target \
+	$((l0 + ncpu * (N + 1))) $((g0 + ncpu * (N + 1))) 0
 
 diag "per call (ns; instructions under TOCPATCH_ICOUNT=1), N=$N:"
 diag "  unpatched:        local $u_local, global $u_global, local irqs off $u_localirq, global irqs off $u_globalirq"

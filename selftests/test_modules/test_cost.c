@@ -23,10 +23,18 @@
  *			tp_cost_plain
  *	bias 0		the bias the first call of tp_cost_target shows:
  *			1 unpatched, TP_PATCHED_BIAS patched
+ *	smp N		on every online CPU at once, a kthread bound to it
+ *			makes N local and N global calls (for the per-CPU
+ *			counters: their sums must come out exact); R = the
+ *			number of CPUs, or -EBADE if a call returned wrong
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
+#include <linux/cpumask.h>
 #include <linux/ftrace.h>
+#include <linux/kthread.h>
+#include <linux/slab.h>
 #include <linux/irqflags.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -138,6 +146,58 @@ static long cost_ops(long on)
 	return 0;
 }
 
+struct smp_worker {
+	long n;
+	long r;
+	bool started;
+	struct completion done;
+};
+
+static int smp_worker_fn(void *data)
+{
+	struct smp_worker *w = data;
+	long a = cost_local(w->n), b = cost_global(w->n);
+
+	w->r = a < 0 ? a : b;
+	/* No code of this module runs after the completion. */
+	kthread_complete_and_exit(&w->done, 0);
+}
+
+/* N local and N global calls on every online CPU at the same time. */
+static long cost_smp(long n)
+{
+	struct smp_worker *w;
+	int cpu, ncpu = 0;
+	long r = 0;
+
+	w = kcalloc(nr_cpu_ids, sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		w[cpu].n = n;
+		init_completion(&w[cpu].done);
+		t = kthread_run_on_cpu(smp_worker_fn, &w[cpu], cpu, "tp_cost/%u");
+		if (IS_ERR(t))
+			r = PTR_ERR(t);
+		else
+			w[cpu].started = true;
+		ncpu++;
+	}
+	for_each_online_cpu(cpu) {
+		if (!w[cpu].started)
+			continue;
+		wait_for_completion(&w[cpu].done);
+		if (w[cpu].r < 0)
+			r = w[cpu].r;
+	}
+	cpus_read_unlock();
+	kfree(w);
+	return r < 0 ? r : ncpu;
+}
+
 static long cost_run(const char *c, long arg, bool *toc_ok)
 {
 	unsigned long before = tp_read_r2();
@@ -159,6 +219,8 @@ static long cost_run(const char *c, long arg, bool *toc_ok)
 		r = cost_plain_global(arg);
 	else if (!strcmp(c, "ops"))
 		r = cost_ops(!!arg);
+	else if (!strcmp(c, "smp"))
+		r = cost_smp(arg);
 	else if (!strcmp(c, "bias"))
 		r = tp_cost_target(0);
 	else
