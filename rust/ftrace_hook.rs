@@ -161,8 +161,8 @@ fn read_once<T: kernel::sync::atomic::AtomicType + Copy>(a: &Atomic<T>) -> T {
 /// the `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`)
 /// frame as `fregs`.
 unsafe extern "C" fn tocpatch_ftrace_handler(
-    ip: ffi::c_ulong,
-    parent_ip: ffi::c_ulong,
+    _ip: ffi::c_ulong,
+    _parent_ip: ffi::c_ulong,
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
@@ -181,16 +181,21 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
         return;
     }
     // SAFETY: `regs` is valid for the duration of the callback.
-    unsafe { redirect(t, kind, toc, &env, regs, (ip, parent_ip)) };
+    unsafe { redirect(t, kind, toc, &env, regs) };
 }
 
 /// Runs `f` under ftrace's recursion guard (for the callback's cold paths,
-/// which call kernel code); skips it if the guard is taken.
+/// which call kernel code); skips it if the guard is taken. `t` and `parent`
+/// (the call's return address) name the call for ftrace's recursion record:
+/// the callback's own `ip` and `parent_ip` would have to be kept live
+/// across the whole hot path for it.
 #[cold]
-fn guarded(ips: (ffi::c_ulong, ffi::c_ulong), f: impl FnOnce()) {
+fn guarded(t: &Target, parent: usize, f: impl FnOnce()) {
     // SAFETY: plain call of ftrace's recursion guard; it disables
     // preemption until the matching unlock.
-    let bit = unsafe { glue::tocpatch_recursion_trylock(ips.0, ips.1) };
+    let bit = unsafe {
+        glue::tocpatch_recursion_trylock(t.global_entry as ffi::c_ulong, parent as ffi::c_ulong)
+    };
     if bit >= 0 {
         f();
         // SAFETY: `bit` came from the trylock above.
@@ -202,13 +207,13 @@ fn guarded(ips: (ffi::c_ulong, ffi::c_ulong), f: impl FnOnce()) {
 /// (a diagnostic: only tasks that were between the marked prologue and the
 /// hook at that moment should).
 #[inline(always)]
-fn note_late_global(t: &Target, ips: (ffi::c_ulong, ffi::c_ulong)) {
+fn note_late_global(t: &Target, parent: usize) {
     let c = &t.counters;
     let out = read_once(&c.markers_out_ns);
     if out == 0 {
         return;
     }
-    guarded(ips, || {
+    guarded(t, parent, || {
         // SAFETY: plain clock read, safe in any context.
         let now = unsafe { bindings::ktime_get_mono_fast_ns() };
         c.late_global.add(1, Relaxed);
@@ -228,14 +233,7 @@ fn note_late_global(t: &Target, ips: (ffi::c_ulong, ffi::c_ulong)) {
 /// `regs` must be the `pt_regs` of the live ftrace frame of this call, and
 /// `kind`, `toc`, `env` what the classification shim said of it.
 #[inline(always)]
-unsafe fn redirect(
-    t: &Target,
-    kind: CallKind,
-    toc: u64,
-    env: &Env,
-    regs: *mut bindings::pt_regs,
-    ips: (ffi::c_ulong, ffi::c_ulong),
-) {
+unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, env: &Env, regs: *mut bindings::pt_regs) {
     let c = &t.counters;
     // SAFETY: `regs` is valid for the duration of the callback; the
     // anonymous members are bindgen's view of the user_pt_regs union.
@@ -250,7 +248,7 @@ unsafe fn redirect(
     };
     let frame = match kind {
         CallKind::Global => {
-            note_late_global(t, ips);
+            note_late_global(t, r.link);
             // SAFETY: `link` is this call's return address: the instruction
             // after the caller's branch-and-link, in kernel or module text
             // that stays mapped while the caller runs (or the address of
@@ -298,7 +296,7 @@ unsafe fn redirect(
             Err(e) => {
                 // Not redirected: B itself runs, with the TOC it had.
                 c.fell_back(kind);
-                guarded(ips, || t.report_fallback(e));
+                guarded(t, r.link, || t.report_fallback(e));
                 return;
             }
         },
