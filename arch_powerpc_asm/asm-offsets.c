@@ -6,8 +6,11 @@
  */
 #include <linux/kbuild.h>
 #include <linux/stddef.h>
+#include <linux/sched.h>
+#include <asm/paca.h>
 #include <asm/ptrace.h>
 #include <asm/text-patching.h>
+#include <asm/thread_info.h>
 
 int main(void)
 {
@@ -18,6 +21,12 @@ int main(void)
 	BLANK();
 	/* Where an interrupt or ftrace frame keeps its pt_regs. */
 	DEFINE(TP_STACK_INT_FRAME_REGS, STACK_INT_FRAME_REGS);
+	BLANK();
+	/* current, its stack, this CPU's per-CPU offset (the hot path). */
+	DEFINE(TP_PACA_CURRENT, offsetof(struct paca_struct, __current));
+	DEFINE(TP_PACA_DATA_OFFSET, offsetof(struct paca_struct, data_offset));
+	DEFINE(TP_TASK_STACK, offsetof(struct task_struct, stack));
+	DEFINE(TP_THREAD_SIZE, THREAD_SIZE);
 	BLANK();
 	/* The TOC reload after a call (ld r2,R2_STACK_OFFSET(r1)). */
 	DEFINE(TP_INST_LD_TOC, PPC_INST_LD_TOC);

@@ -15,7 +15,8 @@
 	.text
 
 /*
- * unsigned long tocpatch_classify_call(struct pt_regs *regs, long delta)
+ * unsigned long tocpatch_classify_call(struct pt_regs *regs, long delta,
+ *					struct tocpatch_env *env)
  *
  * Called from the ftrace callback for a patched function B. The ftrace
  * caller (ftrace_caller, or ftrace_regs_caller when another ops on B wants
@@ -28,14 +29,31 @@
  * it, B computed TOC + delta, an odd value. Entered through its local
  * entry, r2 is the caller's own TOC, which is B's TOC, and even.
  *
+ * It also gives the callback what only registers say (rust/asm_shim.rs
+ * Env): the current task's stack base (r13's paca->__current->stack), for
+ * the shadow frames, the stack pointer, the callback's own (this is a
+ * leaf), for their bound, and the address of the frame's STK_GOT slot:
+ * the r2 that the ftrace caller leaves with, which the callback sets to
+ * the replacement's global entry for tocpatch_entry_tramp to copy to r12
+ * (ftrace_caller does not restore r12, or any register outside r2..r10,
+ * r14, r15, from pt_regs).
+ *
  * In:  r3 = regs, the pt_regs of that frame (frame r1 + STACK_INT_FRAME_REGS)
  *      r4 = delta of B's marker (0 if B has none)
+ *      r5 = env: three doublewords, written (stack base, r1, &STK_GOT)
+ *      r13 = this CPU's paca
  * Out: r3 = the real TOC, with bit 0 set for a global call (odd r2 seen)
  *      For a global call, the TOC at STK_GOT is repaired (TOC + delta -
  *      delta), so that the original B, if it runs, starts with a valid r2.
- * Clobbers r0, r5, cr0.
+ * Clobbers r0, r6, cr0.
  */
 SYM_FUNC_START(tocpatch_classify_call)
+	ld	r6, TP_PACA_CURRENT(r13)
+	ld	r6, TP_TASK_STACK(r6)
+	std	r6, 0(r5)
+	std	r1, 8(r5)
+	subi	r6, r3, TP_STACK_INT_FRAME_REGS - STK_GOT
+	std	r6, 16(r5)
 	subi	r5, r3, TP_STACK_INT_FRAME_REGS	/* the ftrace frame's r1 */
 	ld	r3, STK_GOT(r5)			/* r2 as B had it */
 	andi.	r0, r3, 1
@@ -47,21 +65,61 @@ SYM_FUNC_START(tocpatch_classify_call)
 SYM_FUNC_END(tocpatch_classify_call)
 
 /*
- * void tocpatch_set_exit_r2(struct pt_regs *regs, unsigned long value)
+ * void tocpatch_pcpu_add(u64 __percpu *p, long v)
  *
- * Sets the r2 that the ftrace caller owning regs leaves with: its STK_GOT
- * slot. The callback uses it to hand the replacement's global entry address
- * to tocpatch_entry_tramp, which copies it to r12: ftrace_caller does not
- * restore r12 (or any register outside r2..r10, r14, r15) from pt_regs.
+ * Adds v to this CPU's copy of the per-CPU word p (rust/counters.rs), as
+ * this_cpu_add() does but without masking interrupts: the reservation
+ * makes it safe against an interrupt (or NMI) that adds to the same word
+ * on this CPU, and against migration (the add then lands in the old CPU's
+ * copy, and the copies are summed when read). The word is this CPU's, so
+ * its cache line is not shared with other CPUs' adds.
  *
- * In:  r3 = regs, as for tocpatch_classify_call; r4 = value
- * Out: nothing. Clobbers r5.
+ * In:  r3 = p (a per-CPU offset), r4 = v, r13 = this CPU's paca
+ * Out: nothing. Clobbers r0, r3, cr0.
  */
-SYM_FUNC_START(tocpatch_set_exit_r2)
-	subi	r5, r3, TP_STACK_INT_FRAME_REGS
-	std	r4, STK_GOT(r5)
+SYM_FUNC_START(tocpatch_pcpu_add)
+	ld	r0, TP_PACA_DATA_OFFSET(r13)
+	add	r3, r3, r0
+1:	ldarx	r0, 0, r3
+	add	r0, r0, r4
+	stdcx.	r0, 0, r3
+	bne-	1b
 	blr
-SYM_FUNC_END(tocpatch_set_exit_r2)
+SYM_FUNC_END(tocpatch_pcpu_add)
+
+/*
+ * void tocpatch_pcpu_pushed(void __percpu *p, long count, u64 depth,
+ *			     long peak)
+ *
+ * The counting of a call that pushed a shadow frame, in one call, under
+ * the rules of tocpatch_pcpu_add: on this CPU's copy of the block p, adds
+ * 1 to the word at offset count (local or global calls) and to the word at
+ * offset 0 (frames), and raises the word at offset peak to depth if it is
+ * lower (unsigned).
+ *
+ * In:  r3 = p, r4 = count, r5 = depth, r6 = peak, r13 = this CPU's paca
+ * Out: nothing. Clobbers r0, r3, r4, r6, r7, cr0.
+ */
+SYM_FUNC_START(tocpatch_pcpu_pushed)
+	ld	r0, TP_PACA_DATA_OFFSET(r13)
+	add	r3, r3, r0
+	add	r4, r4, r3
+	add	r6, r6, r3
+1:	ldarx	r7, 0, r4
+	addi	r7, r7, 1
+	stdcx.	r7, 0, r4
+	bne-	1b
+2:	ldarx	r7, 0, r3
+	addi	r7, r7, 1
+	stdcx.	r7, 0, r3
+	bne-	2b
+3:	ldarx	r7, 0, r6
+	cmpld	r7, r5
+	bgelr
+	stdcx.	r5, 0, r6
+	bne-	3b
+	blr
+SYM_FUNC_END(tocpatch_pcpu_pushed)
 
 /*
  * unsigned long tocpatch_current_toc(void)

@@ -24,6 +24,7 @@
 #include <asm/ppc_asm.h>
 #include <asm/ptrace.h>
 #include <asm/reg.h>
+#include <tocpatch-asm-offsets.h>
 
 	.text
 
@@ -53,7 +54,90 @@ SYM_CODE_START(tocpatch_entry_tramp)
 	bctr
 SYM_CODE_END(tocpatch_entry_tramp)
 
-/* The return trampoline's own frame: header, saved r3 and r4. */
+/*
+ * The shadow-frame layout of rust/logic/shadow.rs, for the pop below: at
+ * the base of the task's stack, word 0 the kernel's, word 1 our header
+ * (HEADER_MAGIC in the high 48 bits, the depth in the low 16), frames of
+ * five words (ret, toc, slot, owner, check) from word 2. Rust checks at
+ * load that this pop and its own push agree (asm_shim::self_test, through
+ * tocpatch_pop_selftest).
+ */
+#define SH_HEADER	8		/* HEADER_WORD * 8 */
+#define SH_FRAMES	16		/* FIRST_FRAME_WORD * 8 */
+#define SH_FRAME	40		/* FRAME_BYTES */
+#define SH_HDR_MAGIC_HI	0x7470		/* HEADER_MAGIC: 0x7470736864770000 */
+#define SH_HDR_MAGIC_MD	0x7368
+#define SH_HDR_MAGIC_LO	0x6477
+/* The deepest the region can be: frames_end(d) <= THREAD_SIZE. */
+#define SH_MAX_DEPTH	((TP_THREAD_SIZE - SH_FRAMES) / SH_FRAME)
+#if SH_MAX_DEPTH > 0xffff
+#error "the depth bound must fit cmpldi"
+#endif
+
+/*
+ * TP_POP base, sp, fail: pops the top frame of the region at base, the fast
+ * path of tocpatch_return_tramp (its Rust reference is Region::pop_with
+ * with the closure of trampoline.rs tocpatch_shadow_pop).
+ *
+ * In:  base = the region's base (a register other than r0, r5..r10, r12)
+ *      sp  = the caller's stack pointer (r1, or r4 for the self-test)
+ *      r13 = this CPU's paca
+ * Out: r5 = ret, r6 = toc; the caller's STK_GOT slot restored; the
+ *      owner's per-CPU depth (its word 0, rust/counters.rs) decremented;
+ *      the header released (depth - 1), in that order: a nested push/pop
+ *      pair between any two steps works above this frame.
+ *      Branches to fail, having changed nothing, if there is no header,
+ *      no frame, a depth that does not fit the stack, or a frame failing
+ *      its check word.
+ * Clobbers r0, r5..r10, r12, cr0.
+ */
+.macro TP_POP base, sp, fail
+	ld	r12, SH_HEADER(\base)
+	lis	r9, SH_HDR_MAGIC_HI
+	ori	r9, r9, SH_HDR_MAGIC_MD
+	rldicr	r9, r9, 32, 31
+	oris	r9, r9, SH_HDR_MAGIC_LO
+	xor	r10, r12, r9			/* depth, if the magic is there */
+	cmpldi	r10, 0
+	beq-	\fail
+	cmpldi	r10, SH_MAX_DEPTH		/* also: no magic */
+	bgt-	\fail
+	mulli	r9, r10, SH_FRAME
+	add	r9, r9, \base			/* top frame - SH_FRAMES */
+	ld	r5, SH_FRAMES - SH_FRAME + 0(r9)	/* ret */
+	ld	r6, SH_FRAMES - SH_FRAME + 8(r9)	/* toc */
+	ld	r7, SH_FRAMES - SH_FRAME + 16(r9)	/* slot */
+	ld	r8, SH_FRAMES - SH_FRAME + 24(r9)	/* owner */
+	ld	r10, SH_FRAMES - SH_FRAME + 32(r9)	/* check */
+	/* check ^ ret ^ rotl(toc, 17) ^ rotl(slot, 31) ^ rotl(owner, 47) */
+	xor	r10, r10, r5
+	rotldi	r0, r6, 17
+	xor	r10, r10, r0
+	rotldi	r0, r7, 31
+	xor	r10, r10, r0
+	rotldi	r0, r8, 47
+	xor	r10, r10, r0
+	/* ... must be SHADOW_MAGIC, 0x746f637061746368 */
+	lis	r0, 0x746f
+	ori	r0, r0, 0x6370
+	sldi	r0, r0, 32
+	oris	r0, r0, 0x6174
+	ori	r0, r0, 0x6368
+	cmpld	r10, r0
+	bne-	\fail
+	std	r7, STK_GOT(\sp)		/* the caller's slot back */
+	ld	r0, TP_PACA_DATA_OFFSET(r13)
+	add	r8, r8, r0			/* this CPU's depth of the owner */
+.Lpop_dec\@:
+	ldarx	r9, 0, r8			/* (subi r0 would be li) */
+	subi	r9, r9, 1
+	stdcx.	r9, 0, r8
+	bne-	.Lpop_dec\@
+	subi	r12, r12, 1			/* release: depth - 1 */
+	std	r12, SH_HEADER(\base)
+.endm
+
+/* The return trampoline's own frame on its slow path: header, r3, r4. */
 #define RT_R3		(STACK_FRAME_MIN_SIZE + 0)
 #define RT_R4		(STACK_FRAME_MIN_SIZE + 8)
 #define RT_FRAME_SIZE	(STACK_FRAME_MIN_SIZE + 16)
@@ -64,15 +148,19 @@ SYM_CODE_END(tocpatch_entry_tramp)
  * In:  r1 = the local caller's stack pointer (C popped its frame)
  *      r3, r4 = C's return value(s)
  *      r2 = C's TOC (or whatever C left), LR = here
+ *      r13 = this CPU's paca (kernel code keeps it)
  *      the current task's shadow stack has this call's frame on top
  * Out: back in the caller, at its return address, with r2 = its TOC, its
  *      TOC save slot (STK_GOT of its frame) as it was at the call, r1 as
  *      on entry and r3/r4 intact. r0, r5..r12, CTR, cr0/1/5-7 clobbered
  *      (volatile across the call the caller made).
  *
- * tocpatch_shadow_pop() (Rust) needs our TOC: we compute it from our own
- * address and the offset stored at .Lrt_toc, as a large-model global entry
- * prologue does from r12 and the word before the function.
+ * The pop is TP_POP, in place, without a frame or a TOC. Should it find
+ * the region wrong, the slow path calls tocpatch_shadow_pop() (Rust), which
+ * pops with the reference code and panics with what it found wrong. That
+ * needs our TOC: we compute it from our own address and the offset stored
+ * at .Lrt_toc, as a large-model global entry prologue does from r12 and
+ * the word before the function.
  */
 SYM_CODE_START(tocpatch_return_tramp)
 	/*
@@ -81,6 +169,13 @@ SYM_CODE_START(tocpatch_return_tramp)
 	 * must fall inside this function, not in the one before it.
 	 */
 	nop
+	ld	r11, TP_PACA_CURRENT(r13)
+	ld	r11, TP_TASK_STACK(r11)
+	TP_POP	r11, r1, .Lrt_slow
+	mtlr	r5
+	mr	r2, r6
+	blr
+.Lrt_slow:
 	stdu	r1, -RT_FRAME_SIZE(r1)
 	std	r3, RT_R3(r1)
 	std	r4, RT_R4(r1)
@@ -102,3 +197,27 @@ SYM_CODE_START(tocpatch_return_tramp)
 .Lrt_toc:
 	.quad	.TOC. - .Lrt_pc
 SYM_CODE_END(tocpatch_return_tramp)
+
+/*
+ * struct { ret, toc } tocpatch_pop_selftest(u64 *base, unsigned long *sp)
+ *
+ * TP_POP on a region the Rust self-test built with its own push, with a
+ * fake caller frame at sp (r1 is not touched): so that a layout the assembly and the Rust
+ * disagree on fails the load, not a return. An ordinary function, called
+ * from Rust (our TOC in r2, which it keeps).
+ *
+ * In:  r3 = base, r4 = sp (its STK_GOT slot gets the frame's slot)
+ * Out: r3 = ret, r4 = toc; or r3 = r4 = 0 if TP_POP refused the region.
+ * Clobbers r0, r5..r12, cr0.
+ */
+SYM_FUNC_START(tocpatch_pop_selftest)
+	mr	r11, r3
+	TP_POP	r11, r4, .Lps_fail
+	mr	r3, r5
+	mr	r4, r6
+	blr
+.Lps_fail:
+	li	r3, 0
+	li	r4, 0
+	blr
+SYM_FUNC_END(tocpatch_pop_selftest)

@@ -31,11 +31,12 @@ void tocpatch_module_text(struct module *mod, unsigned long *start,
 			  unsigned long *end);
 const char *tocpatch_module_name(struct module *mod);
 void tocpatch_abi_layout(unsigned long *out, unsigned int n);
-unsigned long tocpatch_stack_pointer(void);
+void __percpu *tocpatch_percpu_alloc(size_t size);
+void tocpatch_percpu_free(void __percpu *p);
+void tocpatch_percpu_fold(const void __percpu *p, unsigned int n,
+			  unsigned long max_mask, u64 *out);
 int tocpatch_recursion_trylock(unsigned long ip, unsigned long parent_ip);
 void tocpatch_recursion_unlock(int bit);
-void tocpatch_preempt_disable(void);
-void tocpatch_preempt_enable(void);
 int tocpatch_notifier_register(void);
 void tocpatch_notifier_unregister(void);
 

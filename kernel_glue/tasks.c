@@ -101,7 +101,8 @@ static int tocpatch_scan_all(void *data)
  * tocpatch_tasks_in_use - count tasks that may still use a patch's code
  * @start:	start of the text range (a patch module's text)
  * @end:	its end
- * @owners:	the owner words of the patch's shadow frames (its targets)
+ * @owners:	the owner words of the patch's shadow frames (its targets'
+ *		per-CPU counters, rust/counters.rs)
  * @n:		how many
  *
  * Counts live tasks that have an address in the range on their stack or a

@@ -9,18 +9,56 @@
 
 use kernel::{bindings, prelude::*};
 
+use crate::counters::Counters;
 use crate::logic::insn::{classify, CallKind, LD_TOC};
+use crate::logic::shadow::{Frame, Region, FIRST_FRAME_WORD, FRAME_WORDS};
 
 extern "C" {
-    fn tocpatch_classify_call(regs: *mut bindings::pt_regs, delta: i64) -> u64;
-    fn tocpatch_set_exit_r2(regs: *mut bindings::pt_regs, value: u64);
+    fn tocpatch_classify_call(regs: *mut bindings::pt_regs, delta: i64, env: *mut Env) -> u64;
     fn tocpatch_current_toc() -> u64;
     fn tocpatch_regs_toc(regs: *const bindings::pt_regs) -> u64;
     fn tocpatch_kernel_ld_toc() -> u32;
+    fn tocpatch_pop_selftest(base: *mut u64, sp: *mut u64) -> Popped;
+}
+
+/// What `tocpatch_pop_selftest` returns (r3, r4).
+#[repr(C)]
+struct Popped {
+    ret: u64,
+    toc: u64,
+}
+
+/// What only registers tell the callback, read by the classification shim
+/// (r13's paca, r1), so that the hot path needs no other call for them.
+#[repr(C)]
+pub(crate) struct Env {
+    /// The current task's kernel stack base (`current->stack`).
+    pub(crate) stack: usize,
+    /// The callback's stack pointer.
+    pub(crate) sp: usize,
+    /// The ftrace frame's TOC slot (`STK_GOT`), which its exit path loads
+    /// r2 from: see [`Env::set_exit_r2`].
+    got: *mut u64,
+}
+
+impl Env {
+    /// Makes the ftrace caller leave with r2 = `value`.
+    ///
+    /// # Safety
+    ///
+    /// Only while the ftrace frame `self` was read from is live (in the
+    /// callback); r2 is then `value` instead of the function's TOC, which
+    /// only the entry trampoline may receive.
+    #[inline(always)]
+    pub(crate) unsafe fn set_exit_r2(&self, value: u64) {
+        // SAFETY: `got` is the live ftrace frame's TOC slot (our contract).
+        unsafe { core::ptr::write_volatile(self.got, value) }
+    }
 }
 
 /// Classifies the call that reached the ftrace hook owning `regs` and
-/// repairs a marked (odd) TOC; returns the kind and the real TOC.
+/// repairs a marked (odd) TOC; returns the kind, the real TOC and the
+/// [`Env`].
 ///
 /// # Safety
 ///
@@ -28,23 +66,16 @@ extern "C" {
 /// `ftrace_regs_caller` frame (what an ftrace callback receives as its
 /// `ftrace_regs` on powerpc), and `delta` the marker delta of the function
 /// being called (0 without a marker).
-#[inline]
-pub(crate) unsafe fn classify_call(regs: *mut bindings::pt_regs, delta: i64) -> (CallKind, u64) {
-    // SAFETY: per this function's contract.
-    let v = unsafe { tocpatch_classify_call(regs, delta) };
-    (classify(v), v & !1)
-}
-
-/// Makes the ftrace caller owning `regs` leave with r2 = `value`.
-///
-/// # Safety
-///
-/// `regs` as for [`classify_call`]; the frame's r2 is then `value` instead
-/// of the function's TOC, which only the entry trampoline may receive.
-#[inline]
-pub(crate) unsafe fn set_exit_r2(regs: *mut bindings::pt_regs, value: u64) {
-    // SAFETY: per this function's contract.
-    unsafe { tocpatch_set_exit_r2(regs, value) }
+#[inline(always)]
+pub(crate) unsafe fn classify_call(
+    regs: *mut bindings::pt_regs,
+    delta: i64,
+) -> (CallKind, u64, Env) {
+    let mut env = core::mem::MaybeUninit::<Env>::uninit();
+    // SAFETY: per this function's contract; `env` is ours to write.
+    let v = unsafe { tocpatch_classify_call(regs, delta, env.as_mut_ptr()) };
+    // SAFETY: the shim wrote every word of `env`.
+    (classify(v), v & !1, unsafe { env.assume_init() })
 }
 
 /// The TOC pointer (r2) of this module, as the assembly sees it.
@@ -94,6 +125,62 @@ pub(crate) fn self_test() -> Result {
             kernel_ld_toc,
             LD_TOC
         );
+        return Err(EINVAL);
+    }
+    pop_self_test()
+}
+
+/// Checks that the return trampoline's pop (`TP_POP`, in assembly) and the
+/// Rust push (`logic/shadow.rs`) agree on the shadow-frame layout: frames
+/// pushed by Rust into a small region pop in assembly in the right order,
+/// with the right words, slot, header and owner depth; a frame with a bad
+/// check word, and an empty region, are refused.
+fn pop_self_test() -> Result {
+    const WORDS: usize = FIRST_FRAME_WORD + 3 * FRAME_WORDS;
+    let mut stack = [0u64; WORDS];
+    let mut caller = [0u64; 8];
+    let counters = Counters::new()?;
+    let owner = counters.owner();
+    let base = stack.as_mut_ptr();
+    // SAFETY: `stack` is ours, 8-byte aligned, WORDS words long, and only
+    // used here.
+    let region = unsafe { Region::new(base, WORDS * 8) };
+    let frame = |i: u64| Frame {
+        ret: 0xc000_0000_0000_1000 + i,
+        toc: 0xc000_0000_0010_0000 + 2 * i,
+        slot: 0x5107_0000 + i,
+        owner,
+    };
+    let limit = WORDS * 8;
+    let ok = region.push(frame(1), limit).is_ok() && region.push(frame(2), limit).is_ok();
+    let sp = caller.as_mut_ptr();
+    let slot = crate::target::TOC_SAVE_SLOT / 8;
+    let mut good = ok;
+    for i in [2u64, 1] {
+        // SAFETY: `base` is a region as the assembly expects (Rust-built),
+        // `sp` a fake caller frame whose TOC slot is inside `caller`.
+        let p = unsafe { tocpatch_pop_selftest(base, sp) };
+        // SAFETY: `slot` is inside `caller`, which only `sp` is used for.
+        let got = unsafe { core::ptr::read_volatile(sp.add(slot)) };
+        good &= p.ret == frame(i).ret && p.toc == frame(i).toc && got == frame(i).slot;
+        good &= region.depth() == i as usize - 1;
+    }
+    // Each push counted nothing (only the callback counts); each pop took
+    // one off this CPU's depth.
+    good &= counters.sums().depth == -2;
+    // An empty region, then a frame whose check word is off by one bit.
+    // SAFETY: as above.
+    good &= unsafe { tocpatch_pop_selftest(base, sp) }.ret == 0;
+    good &= region.push(frame(3), limit).is_ok();
+    let check = base.wrapping_add(FIRST_FRAME_WORD + FRAME_WORDS - 1);
+    // SAFETY: the check word of frame 0, inside `stack`, which only `base`
+    // is used for.
+    unsafe { core::ptr::write_volatile(check, core::ptr::read_volatile(check) ^ 1) };
+    // SAFETY: as above.
+    good &= unsafe { tocpatch_pop_selftest(base, sp) }.ret == 0;
+    good &= region.depth() == 1;
+    if !good {
+        pr_err!("self-test: the assembly shadow-frame pop disagrees with logic/shadow.rs\n");
         return Err(EINVAL);
     }
     Ok(())

@@ -17,13 +17,19 @@
 //! to another CPU while in there.
 //!
 //! The ops do not ask ftrace for recursion protection: ftrace would skip the
-//! callback on recursion and leave a marked (odd) TOC in r2. The callback
-//! takes ftrace's recursion guard itself and, on recursion, repairs the TOC
-//! but redirects nothing.
+//! callback on recursion and leave a marked (odd) TOC in r2. The callback's
+//! hot path cannot recurse (it calls no kernel code, only our own
+//! assembly); its cold paths take ftrace's recursion guard themselves.
 
-use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc, types::Opaque};
+use kernel::{
+    bindings, ffi,
+    prelude::*,
+    sync::atomic::{Atomic, AtomicType},
+    sync::Arc,
+    types::Opaque,
+};
 
-use crate::asm_shim;
+use crate::asm_shim::{self, Env};
 use crate::glue;
 use crate::logic::insn::{reloads_toc, CallKind};
 use crate::logic::shadow::Frame;
@@ -135,14 +141,34 @@ impl Drop for Hook {
     }
 }
 
+/// A plain (`READ_ONCE`) load of an atomic: the kernel crate's `load` is a
+/// call to a C helper, too much for the hot path.
+#[inline(always)]
+fn read_once<T: AtomicType + Copy>(a: &Atomic<T>) -> T {
+    // SAFETY: `as_ptr` is valid and aligned; a volatile load of an aligned
+    // word is what `READ_ONCE` (and a relaxed atomic load) is.
+    unsafe { core::ptr::read_volatile(a.as_ptr()) }
+}
+
 /// The ftrace callback of every patched function.
 ///
 /// Runs for each call of the function, in whatever context the call
 /// happens, with the function's arguments in `fregs` and nothing allocated.
 /// Classifies with the site's delta first (r2 must be repaired whatever
-/// happens), then, inside the recursion guard (preemption off: the
-/// lifetime rule of `site.rs`), reads the top target of the site's stack
-/// and redirects to it; with an empty stack the original runs.
+/// happens), then reads the top target of the site's stack and redirects
+/// to it; with an empty stack, or a nop on top, the original runs. Its hot
+/// path calls only tocpatch's own assembly (classification, per-CPU adds),
+/// which ftrace does not trace: it cannot recurse into a patched function.
+/// The cold paths that call kernel code (the reports made once per
+/// function, the late-call clock of a disable) take ftrace's recursion
+/// guard, and do nothing when it is taken.
+///
+/// The callback may be preempted (ftrace calls it with preemption on where
+/// the ftrace mode allows): a target it read stays valid because a target
+/// taken off a site that stays hooked is dropped only after
+/// `synchronize_rcu_tasks_rude()` and `synchronize_rcu_tasks()`, as ftrace
+/// itself waits for the callbacks of dynamic ops (the lifetime rule of
+/// `site.rs`).
 ///
 /// # Safety
 ///
@@ -151,8 +177,8 @@ impl Drop for Hook {
 /// the `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`)
 /// frame as `fregs`.
 unsafe extern "C" fn tocpatch_ftrace_handler(
-    ip: ffi::c_ulong,
-    parent_ip: ffi::c_ulong,
+    _ip: ffi::c_ulong,
+    _parent_ip: ffi::c_ulong,
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
@@ -165,40 +191,37 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     let regs = fregs.cast::<bindings::pt_regs>();
     // SAFETY: `regs` is that frame's pt_regs, as the shim requires. First,
     // before anything can fail: the TOC must be repaired whatever happens.
-    let (kind, toc) = unsafe { asm_shim::classify_call(regs, site.delta) };
-    if kind == CallKind::Global {
-        site.note_late_global();
-    }
-    // SAFETY: plain call of ftrace's recursion guard; it disables
-    // preemption until the matching unlock.
-    let bit = unsafe { glue::tocpatch_recursion_trylock(ip, parent_ip) };
-    if bit < 0 {
-        // The callback recursed (something on its path is patched): B
-        // itself runs, with the TOC repaired above. Preemption is not off
-        // here: the top is read in a section of our own.
-        // SAFETY: plain notrace calls; the section ends below.
-        unsafe { glue::tocpatch_preempt_disable() };
-        // SAFETY: preemption is off until the enable below.
-        if let Some(t) = unsafe { site.top() } {
-            t.counters.calls.add(1, Relaxed);
-            t.counters.fallback.add(1, Relaxed);
-            t.report_recursion();
-        }
-        // SAFETY: ends the section above.
-        unsafe { glue::tocpatch_preempt_enable() };
-        return;
+    let (kind, toc, env) = unsafe { asm_shim::classify_call(regs, site.delta) };
+    if kind == CallKind::Global && read_once(&site.markers_out_ns) != 0 {
+        // SAFETY: `regs` is valid for the duration of the callback.
+        let link = unsafe { (*regs).__bindgen_anon_1.__bindgen_anon_1.link };
+        guarded(site.ip, link, || site.note_late_global());
     }
     // A nop target on top (atomic replace, for the step's duration): the
     // original runs.
-    // SAFETY: preemption is off until the unlock below (the guard), and
-    // the target is used only until then.
+    // SAFETY: the target is used only within this callback (the lifetime
+    // rule above).
     if let Some(t) = unsafe { site.top() }.filter(|t| !t.is_nop()) {
-        t.counters.calls.add(1, Relaxed);
         // SAFETY: `regs` is valid for the duration of the callback.
-        unsafe { redirect(t, kind, toc, regs) };
+        unsafe { redirect(t, kind, toc, &env, regs) };
     }
-    // SAFETY: `bit` came from the trylock above.
-    unsafe { glue::tocpatch_recursion_unlock(bit) };
+}
+
+/// Runs `f` under ftrace's recursion guard (for the callback's cold paths,
+/// which call kernel code); skips it if the guard is taken. `ip` (the
+/// patched function) and `parent` (the call's return address) name the call
+/// for ftrace's recursion record: the callback's own `ip` and `parent_ip`
+/// would have to be kept live across the whole hot path for it.
+#[cold]
+fn guarded(ip: u64, parent: usize, f: impl FnOnce()) {
+    // SAFETY: plain call of ftrace's recursion guard; it disables
+    // preemption until the matching unlock.
+    let bit = unsafe { glue::tocpatch_recursion_trylock(ip as ffi::c_ulong, parent as ffi::c_ulong) };
+    if bit >= 0 {
+        f();
+        // SAFETY: `bit` came from the trylock above.
+        unsafe { glue::tocpatch_recursion_unlock(bit) };
+    }
 }
 
 /// Sends the call that reached `t`'s hook to `t`'s replacement, with a
@@ -208,9 +231,9 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
 /// # Safety
 ///
 /// `regs` must be the `pt_regs` of the live ftrace frame of this call, and
-/// `kind`, `toc` what the classification shim said of it.
+/// `kind`, `toc`, `env` what the classification shim said of it.
 #[inline(always)]
-unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt_regs) {
+unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, env: &Env, regs: *mut bindings::pt_regs) {
     let c = &t.counters;
     // SAFETY: `regs` is valid for the duration of the callback; the
     // anonymous members are bindgen's view of the user_pt_regs union.
@@ -225,7 +248,6 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
     };
     let frame = match kind {
         CallKind::Global => {
-            c.global.add(1, Relaxed);
             // SAFETY: `link` is this call's return address: the instruction
             // after the caller's branch-and-link, in kernel or module text
             // that stays mapped while the caller runs (or the address of
@@ -239,7 +261,7 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
                     ret: r.link as u64,
                     toc,
                     slot: caller_slot(),
-                    owner: core::ptr::from_ref(t) as usize,
+                    owner: c.owner(),
                 })
             } else if t.tail_out {
                 // The caller reloads r2 from its slot, which C's tail call
@@ -249,41 +271,36 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, regs: *mut bindings::pt
                     ret: r.link as u64,
                     toc: slot,
                     slot,
-                    owner: core::ptr::from_ref(t) as usize,
+                    owner: c.owner(),
                 })
             } else {
                 // The caller reloads its own r2: straight to C and back.
                 None
             }
         }
-        CallKind::Local => {
-            c.local.add(1, Relaxed);
-            Some(Frame {
-                ret: r.link as u64,
-                toc,
-                slot: caller_slot(),
-                owner: core::ptr::from_ref(t) as usize,
-            })
-        }
+        CallKind::Local => Some(Frame {
+            ret: r.link as u64,
+            toc,
+            slot: caller_slot(),
+            owner: c.owner(),
+        }),
     };
-    if let Some(frame) = frame {
-        match shadow::push(frame) {
+    match frame {
+        None => c.call(kind),
+        Some(frame) => match shadow::push(frame, env) {
             Ok(depth) => {
-                c.depth.add(1, Relaxed);
-                if depth as u64 > c.peak.load(Relaxed) {
-                    c.peak.store(depth as u64, Relaxed);
-                }
+                c.pushed(kind, depth);
                 r.link = trampoline::return_tramp() as usize;
             }
             Err(e) => {
                 // Not redirected: B itself runs, with the TOC it had.
-                c.fallback.add(1, Relaxed);
-                t.report_fallback(e);
+                c.fell_back(kind);
+                guarded(t.global_entry, r.link, || t.report_fallback(e));
                 return;
             }
-        }
+        },
     }
-    // SAFETY: `regs` is the live ftrace frame's pt_regs (our contract).
-    unsafe { asm_shim::set_exit_r2(regs, t.new_func) };
+    // SAFETY: `env` is this live ftrace frame's (our contract).
+    unsafe { env.set_exit_r2(t.new_func) };
     r.nip = trampoline::entry_tramp() as usize;
 }

@@ -52,14 +52,19 @@ extern "C" {
     );
     pub(crate) fn tocpatch_module_name(module: ModulePtr) -> *const ffi::c_char;
     pub(crate) fn tocpatch_abi_layout(out: *mut ffi::c_ulong, n: ffi::c_uint);
-    pub(crate) fn tocpatch_stack_pointer() -> ffi::c_ulong;
+    pub(crate) fn tocpatch_percpu_alloc(size: usize) -> *mut ffi::c_void;
+    pub(crate) fn tocpatch_percpu_free(p: *mut ffi::c_void);
+    pub(crate) fn tocpatch_percpu_fold(
+        p: *const ffi::c_void,
+        n: ffi::c_uint,
+        max_mask: ffi::c_ulong,
+        out: *mut u64,
+    );
     pub(crate) fn tocpatch_recursion_trylock(
         ip: ffi::c_ulong,
         parent_ip: ffi::c_ulong,
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_recursion_unlock(bit: ffi::c_int);
-    pub(crate) fn tocpatch_preempt_disable();
-    pub(crate) fn tocpatch_preempt_enable();
     pub(crate) fn tocpatch_notifier_register() -> ffi::c_int;
     pub(crate) fn tocpatch_notifier_unregister();
     pub(crate) fn tocpatch_hotplug_register() -> ffi::c_int;

@@ -40,7 +40,7 @@ use kernel::{
     bindings,
     prelude::*,
     str::{CStr, CString},
-    sync::{atomic::Relaxed, Arc},
+    sync::Arc,
 };
 
 use crate::abi::{TocpatchCallbacks, TocpatchObject, TocpatchPatch};
@@ -283,7 +283,7 @@ impl FuncFacts {
     /// `markers_out`: markers are out for hotplug, kvm_hv or reboot.
     pub(crate) fn of(f: &Func, markers_out: bool) -> Self {
         let t = &f.t;
-        let c = &t.counters;
+        let c = t.counters.sums();
         Self {
             prologue: match t.marker {
                 None => c"none",
@@ -302,12 +302,12 @@ impl FuncFacts {
                 (true, false) => c"removed",
             },
             tail_out: t.tail_out,
-            calls: c.calls.load(Relaxed),
-            local: c.local.load(Relaxed),
-            global: c.global.load(Relaxed),
-            fallback: c.fallback.load(Relaxed),
-            depth: c.depth.load(Relaxed),
-            peak: c.peak.load(Relaxed),
+            calls: c.calls,
+            local: c.local,
+            global: c.global,
+            fallback: c.fallback,
+            depth: c.depth,
+            peak: c.peak,
         }
     }
 }

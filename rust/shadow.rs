@@ -27,7 +27,7 @@
 
 use kernel::{bindings, task::Task};
 
-use crate::glue;
+use crate::asm_shim::Env;
 pub(crate) use crate::logic::shadow::FRAME_BYTES;
 use crate::logic::shadow::{find_in_stack, limit, Frame, PopError, Region};
 
@@ -76,10 +76,11 @@ fn kernel_addr(a: usize) -> bool {
 }
 
 /// Offset from `base` of the lowest address in use on the current task's
-/// stack, if it can be found.
-fn live_offset(base: usize) -> Option<usize> {
-    // SAFETY: reads r1 only.
-    let sp = unsafe { glue::tocpatch_stack_pointer() } as usize;
+/// stack, if it can be found, from the stack pointer `sp`: `sp` itself
+/// when it is on that stack (the common case, no memory read), or the
+/// first frame on it down the back chain.
+#[inline(always)]
+fn live_offset(sp: usize, base: usize) -> Option<usize> {
     find_in_stack(sp, base, STACK_SIZE, HOPS, kernel_addr, |a| {
         // SAFETY: `a` is a 16-byte aligned kernel address reached through
         // the back chain from our own stack pointer: the back-chain word of
@@ -91,9 +92,17 @@ fn live_offset(base: usize) -> Option<usize> {
 }
 
 /// Pushes a frame on the current task's shadow frames; returns the depth.
-pub(crate) fn push(frame: Frame) -> core::result::Result<usize, PushError> {
-    let (region, base) = current_region().ok_or(PushError::NoStack)?;
-    let lim = limit(STACK_SIZE, live_offset(base), MARGIN, CAP);
+/// `env` is what the classification shim read in this callback: the
+/// current task's stack base and the callback's stack pointer.
+#[inline(always)]
+pub(crate) fn push(frame: Frame, env: &Env) -> core::result::Result<usize, PushError> {
+    let base = env.stack;
+    if base == 0 {
+        return Err(PushError::NoStack);
+    }
+    // SAFETY: as in `current_region`: the shim read `current->stack`.
+    let region = unsafe { Region::new(base as *mut u64, STACK_SIZE) };
+    let lim = limit(STACK_SIZE, live_offset(env.sp, base), MARGIN, CAP);
     region.push(frame, lim).map_err(|_| PushError::NoRoom)
 }
 

@@ -20,17 +20,19 @@
 //! path runs takes it).
 //!
 //! Lifetime rule. The callback reads a site's top target with
-//! [`Site::top`] only inside its recursion-guard section, which keeps
-//! preemption off, and uses it only there (and in the shadow frames it
-//! pushes, whose owner is that target). A target taken off its stack may
-//! therefore be dropped only after an RCU grace period (`synchronize_rcu`,
-//! which waits for preemption-off sections) and, for calls already sent
-//! on their way to the replacement, after an RCU-tasks grace period,
-//! then the release wait (no live task holds a frame whose owner is the
-//! target, or an address in the patch module's text); `patch/disable.rs`
-//! does all three before it drops a patch. A site itself lives as long as
-//! its hook is registered: the hook holds it, and ftrace has finished
-//! every callback once the hook is dropped.
+//! [`Site::top`] and uses it only until it returns (and in the shadow
+//! frames it pushes, whose owner is that target's counters). The callback
+//! may be preempted (ftrace calls it with preemption on where the ftrace
+//! mode allows). A target taken off the stack of a site that stays hooked
+//! may therefore be dropped only after `synchronize_rcu_tasks_rude()` and
+//! `synchronize_rcu_tasks()`, the grace periods ftrace itself waits for
+//! before it frees what the callbacks of dynamic ops use, and then the
+//! release wait (no live task holds a frame whose owner is the target, or
+//! an address in the patch module's text); `patch/disable.rs` does all of
+//! it before it drops a patch. A target whose site is unhooked needs only
+//! the unregistration, which waits the same way. A site itself lives as
+//! long as its hook is registered: the hook holds it, and ftrace has
+//! finished every callback once the hook is dropped.
 
 use kernel::{
     bindings,
@@ -91,14 +93,14 @@ impl Site {
     ///
     /// # Safety
     ///
-    /// The caller must have preemption off (the callback's recursion
-    /// guard) from this call until it no longer uses the target: that is
-    /// what keeps the target alive (the lifetime rule above).
+    /// Only the callback calls this, and uses the target only until it
+    /// returns: that is what the lifetime rule above keeps alive.
     #[inline(always)]
     pub(crate) unsafe fn top<'a>(&self) -> Option<&'a Target> {
         let t = self.top.load(Acquire);
         // SAFETY: a non-null top is a target on the stack, or one taken
-        // off it less than an RCU grace period ago (our contract).
+        // off it by a disable still waiting for the grace periods of the
+        // lifetime rule (our contract).
         unsafe { t.as_ref() }
     }
 

@@ -10,14 +10,16 @@
 //! behind its lock.
 //!
 //! This is a leaf module: `patch.rs`, `site.rs`, `ftrace_hook.rs` and
-//! `trampoline.rs` depend on it, and it on none of them.
+//! `trampoline.rs` depend on it, and it on none of them (its counters are
+//! in `counters.rs`).
 
 use kernel::{
     prelude::*,
     str::CString,
-    sync::atomic::{Atomic, Relaxed},
+    sync::atomic::Relaxed,
 };
 
+use crate::counters::Counters;
 use crate::logic::insn::Marker;
 use crate::shadow::PushError;
 
@@ -27,42 +29,6 @@ use crate::shadow::PushError;
 /// (`asm/text-patching.h`), which [`crate::abi::check_layout`] compares it
 /// with when tocpatch loads.
 pub(crate) const TOC_SAVE_SLOT: usize = crate::logic::insn::TOC_SAVE_SLOT as usize;
-
-/// Per-function counters (the status file shows them).
-pub(crate) struct Counters {
-    /// Calls that reached the hook.
-    pub(crate) calls: Atomic<u64>,
-    /// Of those, through the local entry (even TOC).
-    pub(crate) local: Atomic<u64>,
-    /// Through the marked global entry (odd TOC).
-    pub(crate) global: Atomic<u64>,
-    /// Calls not redirected (the original function ran): no room for a
-    /// shadow frame, or the callback recursed.
-    pub(crate) fallback: Atomic<u64>,
-    /// Frames of this function on shadow stacks now (for the status only:
-    /// frames of tasks that exited inside a replacement stay counted).
-    pub(crate) depth: Atomic<i64>,
-    /// Deepest shadow stack seen at a push for this function.
-    pub(crate) peak: Atomic<u64>,
-    /// The shadow-stack fallback and the recursion have been reported.
-    fallback_reported: Atomic<bool>,
-    recursion_reported: Atomic<bool>,
-}
-
-impl Counters {
-    fn new() -> Self {
-        Self {
-            calls: Atomic::new(0),
-            local: Atomic::new(0),
-            global: Atomic::new(0),
-            fallback: Atomic::new(0),
-            depth: Atomic::new(0),
-            peak: Atomic::new(0),
-            fallback_reported: Atomic::new(false),
-            recursion_reported: Atomic::new(false),
-        }
-    }
-}
 
 /// What a [`Target`] is made from.
 pub(crate) struct TargetInfo {
@@ -97,16 +63,17 @@ unsafe impl Sync for Target {}
 unsafe impl Send for Target {}
 
 impl Target {
-    pub(crate) fn new(info: TargetInfo) -> Self {
-        Self {
+    /// Fails only if the per-CPU counters cannot be allocated.
+    pub(crate) fn new(info: TargetInfo) -> Result<Self> {
+        Ok(Self {
             name: info.name,
             object: info.object,
             tail_out: info.tail_out,
             new_func: info.new_func,
             global_entry: info.global_entry,
             marker: info.marker,
-            counters: Counters::new(),
-        }
+            counters: Counters::new()?,
+        })
     }
 
     /// A nop target: calls that find it on top run the original.
@@ -130,16 +97,6 @@ impl Target {
                     PushError::NoRoom => "no room for a shadow frame (task stack nearly exhausted)",
                     PushError::NoStack => "task has no stack for a shadow frame",
                 }
-            );
-        }
-    }
-
-    /// Reports, once per function, that the callback recursed into it.
-    pub(crate) fn report_recursion(&self) {
-        if !self.counters.recursion_reported.xchg(true, Relaxed) {
-            pr_warn!(
-                "{}: called from within tocpatch's own ftrace callback: running the original function\n",
-                self.name.to_str().unwrap_or("?")
             );
         }
     }

@@ -14,7 +14,8 @@
 //! summary).
 //!
 //! One file per concern: `ftrace_hook` (ftrace ops and the callback),
-//! `asm_shim` (call classification), `shadow` (per-task shadow frames),
+//! `asm_shim` (call classification), `counters` (per-CPU counters),
+//! `shadow` (per-task shadow frames),
 //! `trampoline` (Rust side of the trampolines), `site` (a patched
 //! function: its hook, its marker and the stack of the patches' targets
 //! on it), `target` (one patch's replacement of a function as the
@@ -32,6 +33,7 @@ use kernel::prelude::*;
 mod abi;
 mod asm_shim;
 mod control;
+mod counters;
 mod ftrace_hook;
 mod glue;
 mod logic;

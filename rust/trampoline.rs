@@ -4,10 +4,9 @@
 //! (`arch_powerpc_asm/trampolines.S`): their addresses, and the shadow-frame
 //! pop the return trampoline calls.
 
-use kernel::sync::atomic::Relaxed;
-
+use crate::counters::Counters;
 use crate::shadow;
-use crate::target::{Target, TOC_SAVE_SLOT};
+use crate::target::TOC_SAVE_SLOT;
 
 extern "C" {
     fn tocpatch_entry_tramp();
@@ -35,7 +34,9 @@ pub(crate) struct Restore {
 }
 
 /// Pops the current task's top shadow frame for the return trampoline and
-/// restores the caller's TOC save slot.
+/// restores the caller's TOC save slot: the reference of the trampoline's
+/// own pop (`TP_POP`), which calls this only when it finds the region
+/// wrong, so that the panic names what is wrong.
 ///
 /// # Safety
 ///
@@ -47,11 +48,11 @@ pub(crate) unsafe extern "C" fn tocpatch_shadow_pop(caller_sp: *mut u64) -> Rest
         // SAFETY: `caller_sp` is the caller's r1 (trampoline contract);
         // its TOC save slot held `f.slot` at the call.
         unsafe { core::ptr::write_volatile(caller_sp.byte_add(TOC_SAVE_SLOT), f.slot) };
-        // SAFETY: a frame's owner is a target that stays allocated while
-        // a live task holds a frame of it (patch.rs checks that before it
-        // frees one), and the frame is released only after this returns.
-        let t = unsafe { &*(f.owner as *const Target) };
-        t.counters.depth.add(-1, Relaxed);
+        // SAFETY: a frame's owner is the counters of a target that stays
+        // allocated while a live task holds a frame of it (patch.rs checks
+        // that before it frees one), and the frame is released only after
+        // this returns.
+        unsafe { Counters::popped(f.owner) };
         Restore {
             ret: f.ret,
             toc: f.toc,

@@ -35,11 +35,12 @@
 //! * pop reads the frame (and lets its caller use it) before releasing it
 //!   (header depth - 1), so a nested push cannot overwrite it first.
 //!
-//! Header and frame words are single aligned 8-byte loads and stores.
+//! Header and frame words are single aligned 8-byte loads and stores, all
+//! volatile: the compiler keeps volatile accesses in program order among
+//! themselves, which is all that interrupts nesting on the same CPU need
+//! (no fence: on powerpc `compiler_fence` became a `hwsync`).
 //! Each stored frame carries a check word; a pop that finds it wrong
 //! reports corruption instead of returning a wrong address.
-
-use core::sync::atomic::{compiler_fence, Ordering};
 
 /// Mixed into every check word.
 const SHADOW_MAGIC: u64 = 0x746f_6370_6174_6368;
@@ -104,13 +105,17 @@ pub enum PopError {
 
 /// The header word for `depth` frames.
 pub const fn encode(depth: usize) -> u64 {
-    HEADER_MAGIC | (depth as u64 & DEPTH_MASK)
+    HEADER_MAGIC ^ (depth as u64 & DEPTH_MASK)
 }
 
 /// The depth a header word says; 0 for a word that is not our header.
 pub const fn decode(header: u64) -> usize {
-    if header & !DEPTH_MASK == HEADER_MAGIC {
-        (header & DEPTH_MASK) as usize
+    // The magic's low bits are 0: XOR takes it off and leaves the depth,
+    // and anything else is larger than DEPTH_MASK (one constant for
+    // decode and encode, as the assembly pop does).
+    let x = header ^ HEADER_MAGIC;
+    if x <= DEPTH_MASK {
+        x as usize
     } else {
         0
     }
@@ -223,14 +228,12 @@ impl Region {
             return Err(Full);
         }
         self.write(HEADER_WORD, encode(d + 1));
-        compiler_fence(Ordering::SeqCst);
         let w = FIRST_FRAME_WORD + d * FRAME_WORDS;
         self.write(w, frame.ret);
         self.write(w + 1, frame.toc);
         self.write(w + 2, frame.slot);
         self.write(w + 3, frame.owner as u64);
         self.write(w + 4, frame.check());
-        compiler_fence(Ordering::SeqCst);
         Ok(d + 1)
     }
 
@@ -244,13 +247,11 @@ impl Region {
         if frames_end(d) > self.size {
             return Err(PopError::Corrupt(d));
         }
-        compiler_fence(Ordering::SeqCst);
         let (frame, check) = self.frame_at(d - 1);
         if check != frame.check() {
             return Err(PopError::Corrupt(d));
         }
         let r = f(&frame);
-        compiler_fence(Ordering::SeqCst);
         self.write(HEADER_WORD, encode(d - 1));
         Ok(r)
     }

@@ -179,7 +179,7 @@ fn new_func(idx: usize, obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) 
         new_func,
         global_entry: func.global_entry,
         marker,
-    });
+    })?;
     Ok(Func {
         obj: idx,
         desc: 0,

@@ -9,7 +9,7 @@
 //! `releasing` and drops the lock for the release wait; nothing else
 //! changes a releasing patch, so it finds it again by address afterwards.
 
-use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed, sync::Arc};
+use kernel::{bindings, ffi, prelude::*, sync::atomic::Relaxed};
 
 use super::states::InTransition;
 use super::{find, s, Func, Patch, Why, REGISTRY};
@@ -223,7 +223,7 @@ pub(super) fn releasing(p: &Patch) -> Result<Releasing> {
     // replacement never pops its frame.
     let mut owners = KVec::with_capacity(p.funcs.len(), GFP_KERNEL)?;
     for f in p.funcs.iter() {
-        owners.push(Arc::as_ptr(&f.t) as ffi::c_ulong, GFP_KERNEL)?;
+        owners.push(f.t.counters.owner() as ffi::c_ulong, GFP_KERNEL)?;
     }
     Ok((p, owners, p.text))
 }
@@ -238,19 +238,24 @@ pub(super) fn release(
     (start, end): (u64, u64),
     off_live_hooks: bool,
 ) -> Result {
-    // No callback or interrupt-context replacement runs after this: the
-    // callback reads a site's top only with preemption off (site.rs).
+    // No interrupt-context replacement runs after this.
     // SAFETY: plain kernel call in process context.
     unsafe { bindings::synchronize_rcu() };
     if off_live_hooks {
-        // Targets that came off the stack of a site that stays hooked: a
-        // task the callback sent on its way to the replacement may be
-        // preempted before it (in ftrace_caller's exit or the entry
-        // trampoline, where the release scan does not see the
-        // replacement's address); an unregistered hook had ftrace wait
-        // for those tasks, a shared one waits here.
-        // SAFETY: as above.
-        unsafe { bindings::synchronize_rcu_tasks() };
+        // Targets that came off the stack of a site that stays hooked: the
+        // callback may be preempted with one of them in hand (site.rs, the
+        // lifetime rule), and a task the callback sent on its way to the
+        // replacement may be preempted before it (in ftrace_caller's exit
+        // or the entry trampoline, where the release scan does not see the
+        // replacement's address). An unregistered hook had ftrace wait for
+        // both; a shared one waits here, as ftrace does for dynamic ops:
+        // the rude grace period covers callbacks where RCU-tasks does not
+        // look (idle, CPUs going offline).
+        // SAFETY: plain kernel calls in process context.
+        unsafe {
+            bindings::synchronize_rcu_tasks_rude();
+            bindings::synchronize_rcu_tasks();
+        }
     }
     let mut unused = false;
     // SAFETY: plain clock read.

@@ -253,7 +253,7 @@ fn nops_for(reg: &KVec<KBox<Patch>>, funcs: &KVec<Func>) -> Result<KVec<Func>> {
                 new_func: 0,
                 global_entry: ip,
                 marker: f.t.marker,
-            });
+            })?;
             nops.push(
                 Func {
                     obj: 0,
