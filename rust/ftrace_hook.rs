@@ -216,7 +216,8 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
 fn guarded(ip: u64, parent: usize, f: impl FnOnce()) {
     // SAFETY: plain call of ftrace's recursion guard; it disables
     // preemption until the matching unlock.
-    let bit = unsafe { glue::tocpatch_recursion_trylock(ip as ffi::c_ulong, parent as ffi::c_ulong) };
+    let bit =
+        unsafe { glue::tocpatch_recursion_trylock(ip as ffi::c_ulong, parent as ffi::c_ulong) };
     if bit >= 0 {
         f();
         // SAFETY: `bit` came from the trylock above.

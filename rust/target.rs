@@ -13,11 +13,7 @@
 //! `trampoline.rs` depend on it, and it on none of them (its counters are
 //! in `counters.rs`).
 
-use kernel::{
-    prelude::*,
-    str::CString,
-    sync::atomic::Relaxed,
-};
+use kernel::{prelude::*, str::CString, sync::atomic::Relaxed};
 
 use crate::counters::Counters;
 use crate::logic::insn::Marker;
