@@ -38,7 +38,7 @@ use kernel::{
     bindings,
     prelude::*,
     str::CString,
-    sync::atomic::{Acquire, Atomic, Relaxed, Release},
+    sync::atomic::{Atomic, Relaxed, Release},
     sync::Arc,
 };
 
@@ -97,7 +97,14 @@ impl Site {
     /// returns: that is what the lifetime rule above keeps alive.
     #[inline(always)]
     pub(crate) unsafe fn top<'a>(&self) -> Option<&'a Target> {
-        let t = self.top.load(Acquire);
+        // As `rcu_dereference()`: a plain (`READ_ONCE`) load, whose address
+        // dependency orders the reads of the target after it on every CPU
+        // the kernel supports, paired with the release store of
+        // `Entry::publish` (the crate's acquire load is a C helper call,
+        // too much for the hot path).
+        // SAFETY: `as_ptr` is valid and aligned; a volatile load of an
+        // aligned word is a relaxed atomic load.
+        let t = unsafe { core::ptr::read_volatile(self.top.as_ptr()) };
         // SAFETY: a non-null top is a target on the stack, or one taken
         // off it by a disable still waiting for the grace periods of the
         // lifetime rule (our contract).
