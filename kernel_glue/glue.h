@@ -38,6 +38,7 @@ void tocpatch_percpu_fold(const void __percpu *p, unsigned int n,
 int tocpatch_recursion_trylock(unsigned long ip, unsigned long parent_ip);
 void tocpatch_recursion_unlock(int bit);
 int tocpatch_notifier_register(void);
+size_t tocpatch_module_name_len(void);
 void tocpatch_notifier_unregister(void);
 
 int tocpatch_hotplug_register(void);

@@ -62,3 +62,13 @@ void tocpatch_notifier_unregister(void)
 {
 	unregister_module_notifier(&tocpatch_module_nb);
 }
+
+/**
+ * tocpatch_module_name_len - the size of a module name buffer
+ *
+ * Return: MODULE_NAME_LEN: a module's name is shorter than this.
+ */
+size_t tocpatch_module_name_len(void)
+{
+	return MODULE_NAME_LEN;
+}

@@ -66,6 +66,7 @@ extern "C" {
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_recursion_unlock(bit: ffi::c_int);
     pub(crate) fn tocpatch_notifier_register() -> ffi::c_int;
+    pub(crate) fn tocpatch_module_name_len() -> usize;
     pub(crate) fn tocpatch_notifier_unregister();
     pub(crate) fn tocpatch_hotplug_register() -> ffi::c_int;
     pub(crate) fn tocpatch_hotplug_unregister();

@@ -27,7 +27,7 @@ refused() {
 	tap_check "$1: '${out##*: }' (want $3), log: '$lines'" [ $ok = 1 ]
 }
 
-tap_plan 62
+tap_plan 63
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -48,6 +48,8 @@ unload_mod tocpatch_test_bad >/dev/null
 refused "patch without functions" 5 EINVAL
 refused "function listed twice" 7 EINVAL
 refused "NULL patch" 8 EINVAL
+long=tocpatch_test_target_with_a_name_longer_than_a_module_name_can_be
+refused "object name of ${#long} bytes (a module name has at most 55)" 21 EINVAL "objname=$long"
 
 # Duplicate names (old_sympos). The target module has two static tp_dup.
 refused "old_sympos 0 of a name the module has twice" 10 EINVAL

@@ -63,8 +63,8 @@ fn funcs_of(obj: &TocpatchObject) -> impl Iterator<Item = &TocpatchFunc> {
     })
 }
 
-/// Walks an API patch: its objects, each checked (a name given once, a
-/// non-empty function list, each entry checked by [`check_func`]), none
+/// Walks an API patch: its objects, each checked (a name given once and
+/// no longer than a module name can be, a non-empty function list, each entry checked by [`check_func`]), none
 /// resolved yet.
 pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> {
     let mut objs = KVec::<Obj>::new();
@@ -76,6 +76,17 @@ pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> 
     // SAFETY: `objs` is an array terminated by an entry with NULL `funcs`.
     while let Some(obj) = unsafe { o.as_ref() }.filter(|ob: &&TocpatchObject| !ob.funcs.is_null()) {
         let name = cstr(obj.name);
+        // SAFETY: returns a constant.
+        let max = unsafe { crate::glue::tocpatch_module_name_len() };
+        if let Some(n) = name.filter(|n| n.len() >= max) {
+            pr_err!(
+                "object name {} is {} bytes long: longer than a module name can be ({} at most)\n",
+                s(n),
+                n.len(),
+                max - 1
+            );
+            return Err(EINVAL);
+        }
         if objs
             .iter()
             .any(|x| x.name.as_deref().map(CStr::to_bytes) == name.map(CStr::to_bytes))

@@ -26,6 +26,8 @@
  *	20 the object tocpatch_test_target listed twice (tp_target_add in
  *	   one, the second tp_dup in the other): its sysfs directory would
  *	   be there twice			-EINVAL
+ *	21 tp_target_add in an object whose name is longer than a module
+ *	   name can be (parameter "objname")		-EINVAL
  *
  * fail_nth=N makes the Nth allocation of the enable fail (fault
  * injection, see tp_fault_enable()).
@@ -41,6 +43,8 @@ static int which;
 module_param(which, int, 0444);
 static char *name;
 module_param(name, charp, 0444);
+static char *objname;
+module_param(objname, charp, 0444);
 static ulong sympos;
 module_param(sympos, ulong, 0444);
 static uint fail_nth;
@@ -137,6 +141,12 @@ static int __init tp_bad_init(void)
 		break;
 	case 12:
 		funcs = f_dup2;
+		break;
+	case 21:
+		if (!objname)
+			return -EINVAL;
+		obj = objname;
+		funcs = f_ok;
 		break;
 	case 20:
 		objs[1].name = obj;
