@@ -78,11 +78,11 @@ pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> 
         let name = cstr(obj.name);
         // SAFETY: returns a constant.
         let max = unsafe { crate::glue::tocpatch_module_name_len() };
-        if let Some(n) = name.filter(|n| n.len() >= max) {
+        if let Some(n) = name.filter(|n| n.to_bytes().len() >= max) {
             pr_err!(
                 "object name {} is {} bytes long: longer than a module name can be ({} at most)\n",
                 s(n),
-                n.len(),
+                n.to_bytes().len(),
                 max - 1
             );
             return Err(EINVAL);
