@@ -9,7 +9,7 @@
  *	3  new_func outside the patch module		-EINVAL
  *	4  object module not loaded			-ENOENT
  *	5  no functions at all				-EINVAL
- *	6  function already patched by another patch	-EBUSY
+ *	6  (valid) tp_target_add -> a - b, stacked on another patch of it
  *	7  the same function listed twice		-EINVAL
  *	8  NULL patch					-EINVAL
  *	9  (valid) tp_target_add -> a - b, with no link to the target
