@@ -7,7 +7,7 @@
  *	1  unknown function				-ENOENT
  *	2  old_sympos 2 of a unique function		-ENOENT
  *	3  new_func outside the patch module		-EINVAL
- *	4  object module not loaded			-ENOENT
+ *	4  (valid) object module not loaded: the object waits for it
  *	5  no functions at all				-EINVAL
  *	6  (valid) tp_target_add -> a - b, stacked on another patch of it
  *	7  the same function listed twice		-EINVAL
