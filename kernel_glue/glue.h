@@ -20,7 +20,9 @@ long tocpatch_sympos(const char *objname, const char *name,
 int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 			  unsigned long *size);
 int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
-			u64 new);
+			u64 new, bool sync);
+void tocpatch_text_sync(void);
+int tocpatch_text_store_again(unsigned long addr, unsigned int width, u64 val);
 int tocpatch_tasks_in_use(unsigned long start, unsigned long end,
 			  const unsigned long *owners, size_t n);
 bool tocpatch_module_get(struct module *mod);
@@ -46,7 +48,11 @@ void tocpatch_hotplug_unregister(void);
 
 int tocpatch_ftrace_off_register(void);
 void tocpatch_ftrace_off_unregister(void);
-int tocpatch_nmi_register(void);
+int tocpatch_nmi_register(unsigned long *addr);
+struct ftrace_ops;
+struct ftrace_regs;
+void tocpatch_nmi_send_hook(unsigned long ip, unsigned long parent_ip,
+			    struct ftrace_ops *op, struct ftrace_regs *fregs);
 void tocpatch_nmi_unregister(void);
 void tocpatch_nmi_markers(unsigned int n);
 const char *tocpatch_nmi_entry_point(unsigned long addr);

@@ -142,8 +142,10 @@ static notrace int tocpatch_nmi_slot(tocpatch_nmi_fn_t fn)
 /*
  * The ftrace callback on smp_send_nmi_ipi(cpu, fn, delay_us): replaces fn
  * (r4; ftrace_caller loads r3..r10 back from its pt_regs) by its wrapper.
+ * tocpatch's shared ftrace ops calls it (rust/ftrace_hook.rs) for
+ * smp_send_nmi_ipi()'s ftrace location.
  */
-static notrace void tocpatch_nmi_send_hook(unsigned long ip,
+notrace void tocpatch_nmi_send_hook(unsigned long ip,
 					   unsigned long parent_ip,
 					   struct ftrace_ops *op,
 					   struct ftrace_regs *fregs)
@@ -168,34 +170,24 @@ static notrace void tocpatch_nmi_send_hook(unsigned long ip,
 	regs->gpr[4] = (unsigned long)tocpatch_nmi_wrappers[i];
 }
 
-static struct ftrace_ops tocpatch_nmi_ops = {
-	.func = tocpatch_nmi_send_hook,
-};
 static bool tocpatch_nmi_hooked;
 
 /**
- * tocpatch_nmi_register - hook smp_send_nmi_ipi()
+ * tocpatch_nmi_register - the address of smp_send_nmi_ipi(), to hook
+ * @addr:	set to it, or to 0 on kernels without CONFIG_NMI_IPI
+ *
+ * The caller hooks it (rust/nmi.rs, through the shared ftrace ops) and
+ * calls tocpatch_nmi_unregister() after unhooking it, or if hooking fails.
  *
  * Return: 0, or a negative errno (logged).
  */
-int tocpatch_nmi_register(void)
+int tocpatch_nmi_register(unsigned long *addr)
 {
-	unsigned long addr;
 	int ret;
 
-	ret = tocpatch_resolve(NULL, "smp_send_nmi_ipi", &addr);
+	ret = tocpatch_resolve(NULL, "smp_send_nmi_ipi", addr);
 	if (ret) {
 		pr_err("tocpatch: nmi: cannot resolve smp_send_nmi_ipi: %d\n", ret);
-		return ret;
-	}
-	ret = ftrace_set_filter_ip(&tocpatch_nmi_ops, addr, 0, 0);
-	if (!ret) {
-		ret = register_ftrace_function(&tocpatch_nmi_ops);
-		if (ret)
-			ftrace_free_filter(&tocpatch_nmi_ops);
-	}
-	if (ret) {
-		pr_err("tocpatch: nmi: cannot hook smp_send_nmi_ipi: %d\n", ret);
 		return ret;
 	}
 	tocpatch_nmi_hooked = true;
@@ -203,9 +195,10 @@ int tocpatch_nmi_register(void)
 }
 
 /**
- * tocpatch_nmi_unregister - unhook smp_send_nmi_ipi(), wait for wrappers
+ * tocpatch_nmi_unregister - wait for wrappers once smp_send_nmi_ipi() is
+ * unhooked
  *
- * After the ops is gone no sender gets a wrapper any more. A sender that
+ * After the hook is gone no sender gets a wrapper any more. A sender that
  * got one may have been preempted before it disabled interrupts (RCU
  * tasks waits for it), then sends with interrupts off and waits for its
  * targets to enter the NMI (RCU waits for that), and an NMI handler is an
@@ -217,8 +210,6 @@ void tocpatch_nmi_unregister(void)
 {
 	if (!tocpatch_nmi_hooked)
 		return;
-	unregister_ftrace_function(&tocpatch_nmi_ops);
-	ftrace_free_filter(&tocpatch_nmi_ops);
 	tocpatch_nmi_hooked = false;
 	synchronize_rcu_tasks();
 	synchronize_rcu();
@@ -230,9 +221,16 @@ void tocpatch_nmi_unregister(void)
 
 #else /* !CONFIG_NMI_IPI */
 
-int tocpatch_nmi_register(void)
+int tocpatch_nmi_register(unsigned long *addr)
 {
+	*addr = 0;
 	return 0;
+}
+
+notrace void tocpatch_nmi_send_hook(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *op,
+				    struct ftrace_regs *fregs)
+{
 }
 
 void tocpatch_nmi_unregister(void)

@@ -26,6 +26,10 @@
  * still in flight, so the second store invalidates any stale one, and any
  * translation begun later reads the new word.
  *
+ * Many words are written with one round of interrupts: each with
+ * tocpatch_text_write(..., false) (stored once, not synchronised), then
+ * tocpatch_text_sync() once, then tocpatch_text_store_again() on each.
+ *
  * Callers serialise writes to one word (the marker mutex in
  * rust/markers.rs); distinct words need no serialisation.
  */
@@ -50,32 +54,38 @@ static void text_store(void *dst, unsigned int width, u64 val)
  * @width:	4 or 8
  * @old:	the value the word must have now
  * @new:	the value to store
+ * @sync:	make every CPU fetch it (see the top of the file); if false,
+ *		the caller calls tocpatch_text_sync() and
+ *		tocpatch_text_store_again() before it relies on the word
  *
- * Context: process context with interrupts enabled: waits for an
- * interrupt on every other online CPU.
+ * Context: process context with interrupts enabled: with @sync, waits for
+ * an interrupt on every other online CPU.
  *
  * Return: 0, -EINVAL for a bad address or width, -EBUSY if the word does
  * not hold @old (someone else patched it: nothing is written), -ENOMEM.
  */
+static struct page *text_page(unsigned long addr, unsigned int width)
+{
+	if ((width != 4 && width != 8) || (addr & (width - 1)))
+		return NULL;
+	if (is_vmalloc_or_module_addr((void *)addr))
+		return vmalloc_to_page((void *)addr);
+	if (virt_addr_valid((void *)addr))
+		return virt_to_page((void *)addr);
+	return NULL;
+}
+
 int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
-			u64 new)
+			u64 new, bool sync)
 {
 	struct page *page;
 	void *alias;
 	void *dst;
 	int ret;
 
-	if ((width != 4 && width != 8) || (addr & (width - 1)))
-		return -EINVAL;
-	if (is_vmalloc_or_module_addr((void *)addr))
-		page = vmalloc_to_page((void *)addr);
-	else if (virt_addr_valid((void *)addr))
-		page = virt_to_page((void *)addr);
-	else
-		return -EINVAL;
+	page = text_page(addr, width);
 	if (!page)
 		return -EINVAL;
-
 	alias = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
 	if (!alias)
 		return -ENOMEM;
@@ -87,6 +97,8 @@ int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
 	if (!ret) {
 		text_store(dst, width, new);
 		flush_icache_range(addr, addr + width);
+	}
+	if (!ret && sync) {
 		kick_all_cpus_sync();
 		/* The second store: see the comment at the top. */
 		text_store(dst, width, new);
@@ -94,4 +106,27 @@ int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
 	}
 	vunmap(alias);
 	return ret;
+}
+
+/**
+ * tocpatch_text_sync - one round of interrupts for words written unsynced
+ *
+ * Context: process context with interrupts enabled.
+ */
+void tocpatch_text_sync(void)
+{
+	kick_all_cpus_sync();
+}
+
+/**
+ * tocpatch_text_store_again - the second store of an unsynced write
+ * @addr:	address of the word, aligned to @width
+ * @width:	4 or 8
+ * @val:	the value written; stored again only if the word still holds it
+ *
+ * Return: 0, -EINVAL, -EBUSY (the word changed since: left alone), -ENOMEM.
+ */
+int tocpatch_text_store_again(unsigned long addr, unsigned int width, u64 val)
+{
+	return tocpatch_text_write(addr, width, val, val, false);
 }

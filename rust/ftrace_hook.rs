@@ -1,9 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The ftrace hookup: one `ftrace_ops` per patched function (per
-//! [`Site`]: however many patches are stacked on it), filtered on its
-//! address, with the callback that classifies each call and redirects it
-//! to the replacement of the site's top target.
+//! The ftrace hookup: one `ftrace_ops`, shared by every patched function
+//! (every [`Site`]) and by the `smp_send_nmi_ipi()` hook of `nmi.rs`, and
+//! its callback, which finds the site of the call by its ftrace location
+//! in an O(1) table, classifies the call and redirects it to the
+//! replacement of the site's top target.
+//!
+//! One ops, not one per function, for three reasons measured with
+//! `make bench` (Documentation/performance.rst): without CALL_OPS
+//! (`-mprofile-kernel`) ftrace calls a module's ops through
+//! `ftrace_ops_list_func`, which tests every registered ops at every traced
+//! call, so each further ops made every patched call dearer; one ops makes
+//! the cost of a call the same with 1 or 1000 functions patched; and a
+//! patch's functions are hooked and unhooked with one ftrace update
+//! (`ftrace_set_filter_ips()`) instead of one each. The filter also holds
+//! an anchor, a function of ours that nothing calls, so the ops stays
+//! registered from module load to unload (an ops with an empty filter
+//! traces every function) and every change is a filter update.
 //!
 //! The ops use `FTRACE_OPS_FL_IPMODIFY` alone, as livepatch does on
 //! architectures with `DYNAMIC_FTRACE_WITH_ARGS`: ftrace then calls them from
@@ -20,11 +33,23 @@
 //! callback on recursion and leave a marked (odd) TOC in r2. The callback's
 //! hot path cannot recurse (it calls no kernel code, only our own
 //! assembly); its cold paths take ftrace's recursion guard themselves.
+//!
+//! The table. Its key is a function's ftrace location (`rec->ip`, the
+//! callback's `ip`), which ftrace does not tell modules (`ftrace_location()`
+//! is not exported): [`location`] finds it with the exported filter
+//! interface. Entries are the sites themselves (`logic/iptable.rs`): a
+//! site goes in before its location goes into the filter, and out after
+//! the location left the filter and the grace periods ftrace waits for
+//! before it frees a dynamic ops (`synchronize_rcu_tasks_rude()`, then
+//! `synchronize_rcu_tasks()`: the callback may be preempted) have passed,
+//! so every callback finds its site. A table that must grow is copied;
+//! the old array is freed after the next such grace periods (an unhook) or
+//! at unload.
 
 use kernel::{
     bindings, ffi,
     prelude::*,
-    sync::atomic::{Atomic, AtomicType},
+    sync::atomic::{Atomic, AtomicType, Relaxed, Release},
     sync::Arc,
     types::Opaque,
 };
@@ -32,113 +57,500 @@ use kernel::{
 use crate::asm_shim::{self, Env};
 use crate::glue;
 use crate::logic::insn::{reloads_toc, CallKind};
+use crate::logic::iptable::{self, EMPTY, TOMB};
 use crate::logic::shadow::Frame;
 use crate::shadow;
 use crate::site::Site;
 use crate::target::{Target, TOC_SAVE_SLOT};
 use crate::trampoline;
 
-/// The registration of a [`Site`]'s hook: while a `Hook` exists, ftrace
-/// calls [`tocpatch_ftrace_handler`] for the site's function; dropping it
-/// unregisters the hook, and ftrace has then finished every callback (our
-/// ops are not core kernel data, so ftrace treats them as dynamic and
-/// waits for callbacks in flight). The hook holds a reference on the
-/// site, so the site outlives the registration. How sites are hooked is
-/// this file's business alone: today one `ftrace_ops` per site, owned by
-/// its hook.
-pub(crate) struct Hook {
-    /// Freed by `drop` once unregistered; leaked if ftrace refuses.
-    ops: core::mem::ManuallyDrop<KBox<Opaque<bindings::ftrace_ops>>>,
-    site: Arc<Site>,
+/// The callback's table: `mask + 1` slots, each [`EMPTY`], [`TOMB`] or a
+/// `*const Site` (`logic/iptable.rs`).
+struct Table {
+    mask: usize,
+    slots: KVec<usize>,
 }
 
-// SAFETY: the ops are only touched by ftrace (which serialises its own use
-// of them) while registered, and by `register` and `drop`, which own the
-// hook; nothing in it is tied to a CPU or task.
+impl Table {
+    fn new(cap: usize) -> Result<KBox<Self>> {
+        let mut slots = KVec::with_capacity(cap, GFP_KERNEL)?;
+        slots.resize(cap, EMPTY, GFP_KERNEL)?;
+        Ok(KBox::new(
+            Table {
+                mask: cap - 1,
+                slots,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Slot `i`, as the callback reads it (`READ_ONCE`).
+    #[inline(always)]
+    fn load(&self, i: usize) -> usize {
+        // SAFETY: `i <= mask`, within the array; an aligned volatile load.
+        unsafe { core::ptr::read_volatile(self.slots.as_ptr().add(i)) }
+    }
+
+    /// Stores slot `i` with release semantics (after the site it points to
+    /// is initialised).
+    fn store(&mut self, i: usize, v: usize) {
+        let p = self.slots.as_mut_ptr().wrapping_add(i).cast::<Atomic<usize>>();
+        // SAFETY: `i <= mask`; `Atomic<usize>` has the layout of `usize`.
+        unsafe { (*p).store(v, Release) };
+    }
+
+    /// The site keyed `key`, if any.
+    #[inline(always)]
+    fn lookup(&self, key: u64) -> Option<&Site> {
+        let v = iptable::lookup(
+            self.mask,
+            key,
+            |i| self.load(i),
+            // SAFETY: a value in the table points to a live site (the
+            // module comment).
+            |v| unsafe { (*(v as *const Site)).loc },
+        );
+        // SAFETY: as above.
+        (v != EMPTY).then(|| unsafe { &*(v as *const Site) })
+    }
+
+    fn position(&self, key: u64) -> Option<usize> {
+        iptable::position(
+            self.mask,
+            key,
+            |i| self.load(i),
+            // SAFETY: as in `lookup`.
+            |v| unsafe { (*(v as *const Site)).loc },
+        )
+    }
+}
+
+/// The shared ops and the table, changed under [`HOOKS`] only.
+struct Hooks {
+    /// Registered from `init` to `fini`; leaked if ftrace refuses to let
+    /// it go.
+    ops: Option<KBox<Opaque<bindings::ftrace_ops>>>,
+    /// The table [`TABLE`] publishes.
+    table: Option<KBox<Table>>,
+    /// Its slots that are not empty (sites and tombstones).
+    used: usize,
+    /// Tables replaced by a bigger one, freed after the next grace periods.
+    retired: KVec<KBox<Table>>,
+}
+
+// SAFETY: the ops is only touched by ftrace (which serialises its own use
+// of it) and under the lock; the tables are plain words; nothing in it is
+// tied to a CPU or task.
+unsafe impl Send for Hooks {}
+
+kernel::sync::global_lock! {
+    // SAFETY: initialised in the module initialiser before any use.
+    unsafe(uninit) static HOOKS: Mutex<Hooks> = Hooks {
+        ops: None,
+        table: None,
+        used: 0,
+        retired: KVec::new(),
+    };
+}
+
+/// The table the callback reads (null before `init`).
+static TABLE: Atomic<*const Table> = Atomic::new(core::ptr::null());
+
+/// The ftrace location of `smp_send_nmi_ipi()` while `nmi.rs` hooks it, 0
+/// otherwise.
+static NMI_LOC: Atomic<u64> = Atomic::new(0);
+
+/// A function of ours that nothing calls, kept in the ops' filter so that
+/// the filter is never empty.
+#[inline(never)]
+#[no_mangle]
+extern "C" fn tocpatch_ftrace_anchor() -> u64 {
+    core::hint::black_box(0)
+}
+
+/// Registers the shared ops, its filter holding the anchor alone (module
+/// init, after `site::init`).
+pub(crate) fn init() -> Result {
+    // SAFETY: called once, before any other use of HOOKS.
+    unsafe { HOOKS.init() };
+    let table = Table::new(iptable::MIN_CAPACITY)?;
+    let ops_box: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
+    let ops = ops_box.get();
+    // SAFETY: `ops` is ours and not registered.
+    unsafe {
+        (*ops).func = Some(tocpatch_ftrace_handler);
+        (*ops).flags = bindings::FTRACE_OPS_FL_IPMODIFY as ffi::c_ulong;
+    }
+    let anchor = tocpatch_ftrace_anchor as *const () as ffi::c_ulong;
+    // SAFETY: `ops` is a valid, unregistered ftrace_ops.
+    let mut r = unsafe { bindings::ftrace_set_filter_ip(ops, anchor, 0, 0) };
+    if r == 0 {
+        TABLE.store(&*table, Release);
+        // SAFETY: `ops` is valid and filtered; the box stays allocated until
+        // it is unregistered (`fini`) or for good.
+        r = unsafe { bindings::register_ftrace_function(ops) };
+    }
+    if r != 0 {
+        TABLE.store(core::ptr::null(), Release);
+        pr_err!("cannot register the ftrace ops: {}\n", r);
+        // SAFETY: not registered.
+        unsafe { bindings::ftrace_free_filter(ops) };
+        return Err(Error::from_errno(r));
+    }
+    let mut h = HOOKS.lock();
+    h.ops = Some(ops_box);
+    h.table = Some(table);
+    Ok(())
+}
+
+/// Unregisters the shared ops (module unload: no site is hooked, and the
+/// NMI hook is gone). ftrace waits for callbacks in flight.
+pub(crate) fn fini() {
+    let mut h = HOOKS.lock();
+    let Some(ops_box) = h.ops.take() else {
+        return;
+    };
+    let ops = ops_box.get();
+    // SAFETY: registered by `init`, and only here unregistered.
+    let r = unsafe { bindings::unregister_ftrace_function(ops) };
+    if r != 0 {
+        // After ftrace_kill(): ftrace keeps calling the ops, which must
+        // stay, table and all (design.rst, "ftrace_kill()"); the module
+        // text goes, which nothing can prevent at this point.
+        pr_err!("unregister_ftrace_function failed: {}: the ftrace ops is leaked\n", r);
+        core::mem::forget(ops_box);
+        core::mem::forget(h.table.take());
+        return;
+    }
+    // SAFETY: no longer registered.
+    unsafe { bindings::ftrace_free_filter(ops) };
+    drop(ops_box);
+    TABLE.store(core::ptr::null(), Release);
+    h.table = None;
+    h.retired = KVec::new();
+}
+
+/// The ftrace location of the function at `entry` (its global entry):
+/// the address of its call to ftrace, the callback's `ip`. ftrace accepts
+/// in a filter a function's start (mapped to its location) or the exact
+/// location, nothing else in between; a throw-away ops tells which word
+/// of the first five it is (the kernel's own ppc64 livepatch code looks no
+/// further than 16 bytes). The word found must be a nop or a branch (the
+/// call site, patched or not).
+pub(crate) fn location(entry: u64, name: &str) -> Result<u64> {
+    let scratch: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
+    let ops = scratch.get();
+    let mut loc = None;
+    for k in (0..=4u64).rev() {
+        let ip = entry + 4 * k;
+        // SAFETY: `ops` is a valid ftrace_ops that is never registered.
+        let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 1) };
+        if r == 0 {
+            loc = Some(ip);
+            break;
+        }
+        if r != EINVAL.to_errno() {
+            // SAFETY: never registered.
+            unsafe { bindings::ftrace_free_filter(ops) };
+            pr_err!("{}: ftrace_set_filter_ip: {}\n", name, r);
+            return Err(Error::from_errno(r));
+        }
+    }
+    // SAFETY: never registered.
+    unsafe { bindings::ftrace_free_filter(ops) };
+    let Some(loc) = loc else {
+        pr_err!("{}: ftrace cannot hook it (not an ftrace location: notrace?)\n", name);
+        return Err(EINVAL);
+    };
+    // SAFETY: `loc` is in the function's text, which is mapped while its
+    // module is held (the caller's contract).
+    let w = unsafe { core::ptr::read_volatile(loc as *const u32) };
+    if w != 0x6000_0000 && w >> 26 != 18 {
+        pr_err!(
+            "{}: its ftrace location is beyond the first 16 bytes ({:#x} at {:#x}): cannot hook it\n",
+            name,
+            w,
+            loc
+        );
+        return Err(EINVAL);
+    }
+    Ok(loc)
+}
+
+/// A hooked site: while it exists, ftrace calls [`tocpatch_ftrace_handler`]
+/// for the site's function. [`unhook_all`] (or dropping it) takes the
+/// location out of the filter and waits until ftrace has finished every
+/// callback that may have found the site.
+pub(crate) struct Hook {
+    site: Option<Arc<Site>>,
+}
+
+// SAFETY: a hook is a reference on a site, which is `Send`.
 unsafe impl Send for Hook {}
 
-impl Hook {
-    /// Registers a hook on `site`'s function. Logs one line naming the
-    /// function if ftrace refuses.
-    pub(crate) fn register(site: &Arc<Site>) -> Result<Self> {
-        let ops_box: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
-        let ip = site.ip;
-        let ops = ops_box.get();
-        // SAFETY: `ops` is ours and not registered, so nothing else reads
-        // or writes it.
-        unsafe {
-            (*ops).func = Some(tocpatch_ftrace_handler);
-            (*ops).flags = bindings::FTRACE_OPS_FL_IPMODIFY as ffi::c_ulong;
-            (*ops).private = Arc::as_ptr(site).cast_mut().cast();
+impl Drop for Hook {
+    fn drop(&mut self) {
+        if let Some(site) = self.site.take() {
+            let mut v = KVec::new();
+            if v.push(site, GFP_KERNEL).is_err() {
+                // Cannot unhook without memory: keep it for good.
+                pr_err!("cannot unhook a function: out of memory; its hook stays\n");
+                // SAFETY: plain call; our own module is live.
+                unsafe { glue::tocpatch_pin_self() };
+                return;
+            }
+            unhook_sites(v);
         }
-        // SAFETY: `ops` is a valid, unregistered ftrace_ops.
-        let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 0) };
-        if r != 0 {
-            let why = if r == EINVAL.to_errno() {
+    }
+}
+
+/// The hook of the site keyed `loc` in `h`'s table (write side).
+fn ops_of(h: &Hooks) -> Result<*mut bindings::ftrace_ops> {
+    h.ops.as_ref().map(|o| o.get()).ok_or(ENODEV)
+}
+
+/// Hooks `sites` (not hooked, their `loc` set) with one ftrace update.
+/// Either all are hooked or none, with one line naming the function ftrace
+/// refused.
+pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
+    let mut hooks = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
+    if sites.is_empty() {
+        return Ok(hooks);
+    }
+    let mut ips = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
+    for s in sites {
+        if s.loc == NMI_LOC.load(Relaxed) {
+            pr_err!(
+                "{}: tocpatch hooks it for its own use (NMI IPIs): cannot patch it\n",
+                s.name()
+            );
+            return Err(EBUSY);
+        }
+        ips.push(s.loc as ffi::c_ulong, GFP_KERNEL)?;
+    }
+    let mut h = HOOKS.lock();
+    let ops = ops_of(&h)?;
+    let n = sites.len();
+    let used = h.used;
+    let grow = {
+        let t = h.table.as_ref().ok_or(ENODEV)?;
+        !iptable::fits(t.mask + 1, used, n)
+    };
+    if grow {
+        // Copy the live entries into a bigger array, tombstones dropped.
+        h.retired.reserve(1, GFP_KERNEL)?;
+        let t = {
+            let old = h.table.as_ref().ok_or(ENODEV)?;
+            let live = || old.slots.iter().filter(|&&v| v != EMPTY && v != TOMB);
+            let mut t = Table::new(iptable::capacity_for(live().count() + n))?;
+            for &v in live() {
+                // SAFETY: a table value points to a live site.
+                let key = unsafe { (*(v as *const Site)).loc };
+                let (i, _) = iptable::free_slot(t.mask, key, |i| t.load(i));
+                t.store(i, v);
+            }
+            t
+        };
+        h.used = t.slots.iter().filter(|&&v| v != EMPTY).count();
+        TABLE.store(&*t, Release);
+        if let Some(old) = h.table.replace(t) {
+            // Room reserved above.
+            let _ = h.retired.push_within_capacity(old);
+        }
+    }
+    let t = h.table.as_mut().ok_or(ENODEV)?;
+    let mut fresh = 0;
+    for s in sites {
+        let (i, was_empty) = iptable::free_slot(t.mask, s.loc, |i| t.load(i));
+        t.store(i, Arc::as_ptr(s) as usize);
+        fresh += usize::from(was_empty);
+    }
+    h.used += fresh;
+    // SAFETY: `ops` is registered; `ips` holds `n` addresses.
+    let r = unsafe { bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), n as u32, 0, 0) };
+    if r != 0 {
+        // Nothing changed in ftrace (the update is all or nothing): take
+        // the entries out again, and find the function ftrace refuses.
+        let t = h.table.as_mut().ok_or(ENODEV)?;
+        for s in sites {
+            if let Some(i) = t.position(s.loc) {
+                t.store(i, TOMB);
+            }
+        }
+        drop(h);
+        blame(ops, sites, r);
+        return Err(Error::from_errno(r));
+    }
+    for s in sites {
+        // Room reserved above.
+        let _ = hooks.push_within_capacity(Hook {
+            site: Some(s.clone()),
+        });
+    }
+    Ok(hooks)
+}
+
+/// After ftrace refused `sites` as a whole with `r`: logs one line naming
+/// the first function it refuses, trying them one at a time (hooks that
+/// take are unhooked again; their sites are not in the table, and their
+/// markers are not placed: the callback finds no site, and runs nothing).
+#[cold]
+fn blame(ops: *mut bindings::ftrace_ops, sites: &[Arc<Site>], r: i32) {
+    let h = HOOKS.lock();
+    let mut taken = 0;
+    let mut culprit = None;
+    for (k, s) in sites.iter().enumerate() {
+        // SAFETY: `ops` is registered (we hold HOOKS).
+        let e = unsafe { bindings::ftrace_set_filter_ip(ops, s.loc as ffi::c_ulong, 0, 0) };
+        if e != 0 {
+            culprit = Some((s, e));
+            break;
+        }
+        taken = k + 1;
+    }
+    for s in sites[..taken].iter() {
+        // SAFETY: as above; these were added just now.
+        unsafe { bindings::ftrace_set_filter_ip(ops, s.loc as ffi::c_ulong, 1, 0) };
+    }
+    drop(h);
+    match culprit {
+        Some((s, e)) => {
+            let why = if e == EBUSY.to_errno() {
+                " (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)"
+            } else if e == EINVAL.to_errno() {
                 " (not an ftrace location: notrace?)"
             } else {
                 ""
             };
-            pr_err!(
-                "{}: ftrace cannot hook it{}: ftrace_set_filter_ip: {}\n",
-                site.name(),
-                why,
-                r
-            );
-            // SAFETY: not registered; frees whatever the filter call
-            // allocated.
-            unsafe { bindings::ftrace_free_filter(ops) };
-            return Err(Error::from_errno(r));
+            pr_err!("{}: ftrace cannot hook it: {}{}\n", s.name(), e, why);
         }
-        // SAFETY: `ops` is valid and filtered; it (boxed) and the site (an
-        // Arc, which never moves its contents) stay allocated while the
-        // hook exists.
-        let r = unsafe { bindings::register_ftrace_function(ops) };
-        if r != 0 {
-            pr_err!(
-                "{}: register_ftrace_function failed: {} (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)\n",
-                site.name(),
-                r
-            );
-            // SAFETY: not registered.
-            unsafe { bindings::ftrace_free_filter(ops) };
-            return Err(Error::from_errno(r));
+        None => pr_err!("ftrace refused to hook {} function(s): {}\n", sites.len(), r),
+    }
+    if taken != 0 {
+        // The locations taken were in the filter for a moment.
+        // SAFETY: plain kernel calls in process context.
+        unsafe {
+            bindings::synchronize_rcu_tasks_rude();
+            bindings::synchronize_rcu_tasks();
         }
-        Ok(Hook {
-            ops: core::mem::ManuallyDrop::new(ops_box),
-            site: site.clone(),
-        })
     }
 }
 
-impl Drop for Hook {
-    fn drop(&mut self) {
-        let ops = self.ops.get();
-        // SAFETY: registered by `register`, and only this hook unregisters.
-        let r = unsafe { bindings::unregister_ftrace_function(ops) };
-        if r != 0 {
-            // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
-            // the ops: they, their site and the callback's code must stay
-            // for good (design.rst, "ftrace_kill()"). The site's stack is
-            // empty by now (a hook goes with its last target), so the
-            // callback only repairs r2.
-            pr_err!(
-                "{}: unregister_ftrace_function failed: {}: the hook stays, and tocpatch with it\n",
-                self.site.name(),
-                r
-            );
-            core::mem::forget(self.site.clone());
-            // SAFETY: plain call; our own module is live (we are running in it).
-            unsafe { glue::tocpatch_pin_self() };
-            return;
-        }
-        // SAFETY: no longer registered: the filter can go, then the ops,
-        // which nothing uses any more.
-        unsafe {
-            bindings::ftrace_free_filter(ops);
-            core::mem::ManuallyDrop::drop(&mut self.ops);
+/// Unhooks every hook of `hooks` with one ftrace update, then waits until
+/// ftrace has finished every callback that may have found their sites.
+pub(crate) fn unhook_all(mut hooks: KVec<Hook>) {
+    let mut sites = KVec::new();
+    if sites.reserve(hooks.len(), GFP_KERNEL).is_err() {
+        // One at a time, each hook's drop.
+        drop(hooks);
+        return;
+    }
+    for h in hooks.iter_mut() {
+        if let Some(s) = h.site.take() {
+            let _ = sites.push_within_capacity(s);
         }
     }
+    unhook_sites(sites);
+}
+
+fn unhook_sites(sites: KVec<Arc<Site>>) {
+    if sites.is_empty() {
+        return;
+    }
+    let mut ips = KVec::new();
+    if ips.reserve(sites.len(), GFP_KERNEL).is_err() {
+        pr_err!("cannot unhook {} function(s): out of memory; their hooks stay\n", sites.len());
+        for s in sites {
+            core::mem::forget(s);
+        }
+        // SAFETY: plain call; our own module is live.
+        unsafe { glue::tocpatch_pin_self() };
+        return;
+    }
+    for s in sites.iter() {
+        let _ = ips.push_within_capacity(s.loc as ffi::c_ulong);
+    }
+    let mut h = HOOKS.lock();
+    let r = match ops_of(&h) {
+        // SAFETY: `ops` is registered; `ips` holds that many addresses.
+        Ok(ops) => unsafe {
+            bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), ips.len() as u32, 1, 0)
+        },
+        Err(e) => e.to_errno(),
+    };
+    if r != 0 {
+        // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
+        // the ops: the sites and the callback's code must stay for good
+        // (design.rst, "ftrace_kill()"). Their stacks are empty by now (a
+        // hook goes with its last target), so the callback only repairs
+        // r2.
+        for s in sites {
+            pr_err!(
+                "{}: ftrace_set_filter_ips failed: {}: the hook stays, and tocpatch with it\n",
+                s.name(),
+                r
+            );
+            core::mem::forget(s);
+        }
+        // SAFETY: plain call; our own module is live (we are running in it).
+        unsafe { glue::tocpatch_pin_self() };
+        return;
+    }
+    let retired = core::mem::take(&mut h.retired);
+    drop(h);
+    // What ftrace waits for before it frees a dynamic ops: callbacks that
+    // found these sites (or read a retired table) have returned after.
+    // SAFETY: plain kernel calls in process context.
+    unsafe {
+        bindings::synchronize_rcu_tasks_rude();
+        bindings::synchronize_rcu_tasks();
+    }
+    drop(retired);
+    let mut h = HOOKS.lock();
+    if let Some(t) = h.table.as_mut() {
+        for s in sites.iter() {
+            if let Some(i) = t.position(s.loc) {
+                t.store(i, TOMB);
+            }
+        }
+    }
+    drop(h);
+    drop(sites);
+}
+
+/// Hooks `smp_send_nmi_ipi()` at `addr` for `nmi.rs`: its calls go to
+/// `tocpatch_nmi_send_hook()` (kernel_glue/nmi.c).
+pub(crate) fn hook_nmi(addr: u64) -> Result {
+    let loc = location(addr, "smp_send_nmi_ipi")?;
+    let h = HOOKS.lock();
+    let ops = ops_of(&h)?;
+    NMI_LOC.store(loc, Release);
+    // SAFETY: `ops` is registered.
+    let r = unsafe { bindings::ftrace_set_filter_ip(ops, loc as ffi::c_ulong, 0, 0) };
+    if r != 0 {
+        NMI_LOC.store(0, Release);
+        pr_err!("nmi: cannot hook smp_send_nmi_ipi: {}\n", r);
+        return Err(Error::from_errno(r));
+    }
+    Ok(())
+}
+
+/// Takes the `smp_send_nmi_ipi()` hook out (the caller waits for the
+/// senders that got a wrapper).
+pub(crate) fn unhook_nmi() {
+    let loc = NMI_LOC.load(Relaxed);
+    if loc == 0 {
+        return;
+    }
+    let h = HOOKS.lock();
+    if let Ok(ops) = ops_of(&h) {
+        // SAFETY: `ops` is registered.
+        let r = unsafe { bindings::ftrace_set_filter_ip(ops, loc as ffi::c_ulong, 1, 0) };
+        if r != 0 {
+            pr_err!("nmi: cannot unhook smp_send_nmi_ipi: {}\n", r);
+        }
+    }
+    // NMI_LOC stays: a callback in flight may still look for it.
 }
 
 /// A plain (`READ_ONCE`) load of an atomic: the kernel crate's `load` is a
@@ -150,41 +562,53 @@ fn read_once<T: AtomicType + Copy>(a: &Atomic<T>) -> T {
     unsafe { core::ptr::read_volatile(a.as_ptr()) }
 }
 
-/// The ftrace callback of every patched function.
+/// The ftrace callback of every patched function (and of the NMI hook).
 ///
 /// Runs for each call of the function, in whatever context the call
 /// happens, with the function's arguments in `fregs` and nothing allocated.
-/// Classifies with the site's delta first (r2 must be repaired whatever
-/// happens), then reads the top target of the site's stack and redirects
-/// to it; with an empty stack, or a nop on top, the original runs. Its hot
-/// path calls only tocpatch's own assembly (classification, per-CPU adds),
-/// which ftrace does not trace: it cannot recurse into a patched function.
-/// The cold paths that call kernel code (the reports made once per
-/// function, the late-call clock of a disable) take ftrace's recursion
-/// guard, and do nothing when it is taken.
+/// Finds the site by `ip` (the function's ftrace location), classifies
+/// with the site's delta first (r2 must be repaired whatever happens), then
+/// reads the top target of the site's stack and redirects to it; with an
+/// empty stack, or a nop on top, the original runs. Its hot path calls
+/// only tocpatch's own assembly (classification, per-CPU adds), which
+/// ftrace does not trace: it cannot recurse into a patched function. The
+/// cold paths that call kernel code (the reports made once per function,
+/// the late-call clock of a disable) take ftrace's recursion guard, and do
+/// nothing when it is taken.
 ///
 /// The callback may be preempted (ftrace calls it with preemption on where
-/// the ftrace mode allows): a target it read stays valid because a target
-/// taken off a site that stays hooked is dropped only after
-/// `synchronize_rcu_tasks_rude()` and `synchronize_rcu_tasks()`, as ftrace
-/// itself waits for the callbacks of dynamic ops (the lifetime rule of
+/// the ftrace mode allows): a site it found stays valid until the grace
+/// periods that follow its unhooking (the module comment), and a target it
+/// read stays valid because a target taken off a site that stays hooked is
+/// dropped only after the same grace periods (the lifetime rule of
 /// `site.rs`).
 ///
 /// # Safety
 ///
-/// Only ftrace calls this, for an ops registered by [`Hook::register`]
-/// (whose hook keeps the site alive until ftrace is done with it), with
-/// the `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`)
-/// frame as `fregs`.
+/// Only ftrace calls this, for the ops registered by [`init`], with the
+/// `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`) frame as
+/// `fregs`.
 unsafe extern "C" fn tocpatch_ftrace_handler(
-    _ip: ffi::c_ulong,
-    _parent_ip: ffi::c_ulong,
+    ip: ffi::c_ulong,
+    parent_ip: ffi::c_ulong,
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: `private` was set to the hook's site at registration, and
-    // the hook's reference keeps it alive while the ops are registered.
-    let site = unsafe { &*(*op).private.cast::<Site>() };
+    // SAFETY: published by `init` before the ops was registered, cleared
+    // only after it was unregistered; a retired table is freed only after
+    // the grace periods that follow an unhook.
+    let Some(table) = (unsafe { read_once(&TABLE).as_ref() }) else {
+        return;
+    };
+    let Some(site) = table.lookup(ip as u64) else {
+        if ip as u64 == read_once(&NMI_LOC) {
+            // SAFETY: the NMI hook's callback, with ftrace's arguments.
+            unsafe { glue::tocpatch_nmi_send_hook(ip, parent_ip, op.cast(), fregs.cast()) };
+        }
+        // The anchor (nothing calls it), or a location that `blame` put in
+        // the filter for a moment (no marker there): nothing to do.
+        return;
+    };
     // On powerpc, ftrace_regs is the pt_regs of the ftrace caller's frame
     // (struct __arch_ftrace_regs); with WITH_ARGS only some of it is filled
     // in: r0 as `link`, r1, r3..r10 and nip, which is all we touch.

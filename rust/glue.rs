@@ -31,6 +31,13 @@ extern "C" {
         width: ffi::c_uint,
         old: u64,
         new: u64,
+        sync: bool,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_text_sync();
+    pub(crate) fn tocpatch_text_store_again(
+        addr: ffi::c_ulong,
+        width: ffi::c_uint,
+        val: u64,
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_tasks_in_use(
         start: ffi::c_ulong,
@@ -72,7 +79,13 @@ extern "C" {
     pub(crate) fn tocpatch_hotplug_unregister();
     pub(crate) fn tocpatch_ftrace_off_register() -> ffi::c_int;
     pub(crate) fn tocpatch_ftrace_off_unregister();
-    pub(crate) fn tocpatch_nmi_register() -> ffi::c_int;
+    pub(crate) fn tocpatch_nmi_register(addr: *mut ffi::c_ulong) -> ffi::c_int;
+    pub(crate) fn tocpatch_nmi_send_hook(
+        ip: ffi::c_ulong,
+        parent_ip: ffi::c_ulong,
+        op: *mut ffi::c_void,
+        fregs: *mut ffi::c_void,
+    );
     pub(crate) fn tocpatch_nmi_unregister();
     pub(crate) fn tocpatch_nmi_markers(n: ffi::c_uint);
     pub(crate) fn tocpatch_nmi_entry_point(addr: ffi::c_ulong) -> *const ffi::c_char;

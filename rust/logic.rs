@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub(crate) mod insn;
+pub(crate) mod iptable;
 pub(crate) mod shadow;
 pub(crate) mod shadow_var;
 pub(crate) mod state;

@@ -62,61 +62,89 @@ pub(crate) fn init() {
     unsafe { MARKERS.init() };
 }
 
-/// Places `marker` in the function at `global_entry` (its hook must be
-/// registered), or records it to be placed when the current hotplug
-/// operation ends.
-pub(crate) fn place(global_entry: u64, marker: &Marker) -> Result {
+/// Places the markers `recs` names (global entry and marker; their hooks
+/// are registered) with one round of interrupts, all or none (or records
+/// them, during a hotplug operation). On failure, markers already written
+/// are taken out again; a marker that cannot be (its word changed in the
+/// meantime) stays in text, recorded, and is counted in the error: its
+/// hook must stay.
+pub(crate) fn place_all(recs: &[(u64, Marker)]) -> core::result::Result<(), (Error, usize)> {
     let mut m = MARKERS.lock();
-    m.recs.reserve(1, GFP_KERNEL)?;
+    m.recs.reserve(recs.len(), GFP_KERNEL).map_err(|e| (e.into(), 0))?;
     if m.suspended == 0 {
-        nmi::markers_in_text(m.recs.len() + 1);
-        if let Err(e) = text_patch::apply(global_entry, marker) {
-            nmi::markers_in_text(m.recs.len());
-            return Err(e);
+        let mut batch = text_patch::Batch::new(recs.len()).map_err(|e| (e, 0))?;
+        let mut undo = text_patch::Batch::new(recs.len()).map_err(|e| (e, 0))?;
+        nmi::markers_in_text(m.recs.len() + recs.len());
+        for (k, (ge, mk)) in recs.iter().enumerate() {
+            if let Err(e) = batch.apply(*ge, mk) {
+                let mut stuck = 0;
+                for (ge, mk) in recs[..k].iter() {
+                    if undo.restore(*ge, mk).is_err() {
+                        stuck += 1;
+                        let _ = m.recs.push_within_capacity(Rec {
+                            global_entry: *ge,
+                            marker: *mk,
+                        });
+                    }
+                }
+                // The first stores are undone (or stuck): nothing of
+                // `batch` needs a second store.
+                drop(batch);
+                undo.sync();
+                nmi::markers_in_text(m.recs.len());
+                return Err((e, stuck));
+            }
+        }
+        batch.sync();
+    }
+    for (ge, mk) in recs.iter() {
+        // Room reserved above.
+        let _ = m.recs.push_within_capacity(Rec {
+            global_entry: *ge,
+            marker: *mk,
+        });
+    }
+    Ok(())
+}
+
+/// [`remove`] for many functions, with one round of interrupts; one result
+/// for each of `ges`, in order.
+pub(crate) fn remove_all(ges: &[u64]) -> Result<KVec<Result>> {
+    let mut res = KVec::with_capacity(ges.len(), GFP_KERNEL)?;
+    let mut m = MARKERS.lock();
+    let mut batch = text_patch::Batch::new(ges.len())?;
+    for ge in ges.iter() {
+        let Some(rec) = m.recs.iter().find(|r| r.global_entry == *ge) else {
+            let _ = res.push_within_capacity(Ok(()));
+            continue;
+        };
+        let mut r = Ok(());
+        if m.suspended == 0 {
+            r = Err(ENOMEM);
+            for _ in 0..WRITE_TRIES {
+                r = batch.restore(rec.global_entry, &rec.marker);
+                if r != Err(ENOMEM) {
+                    break;
+                }
+            }
+        }
+        let _ = res.push_within_capacity(r);
+    }
+    batch.sync();
+    for (ge, r) in ges.iter().zip(res.iter()) {
+        if r.is_ok() {
+            m.recs.retain(|x| x.global_entry != *ge);
         }
     }
-    m.recs.push(
-        Rec {
-            global_entry,
-            marker: *marker,
-        },
-        GFP_KERNEL,
-    )?;
-    Ok(())
+    if m.suspended == 0 {
+        nmi::markers_in_text(m.recs.len());
+    }
+    Ok(res)
 }
 
 /// Attempts at a marker text write that fails for lack of memory (the
 /// writable alias of the page is a `vmap()`).
 const WRITE_TRIES: usize = 3;
-
-/// Takes out the marker of the function at `global_entry`, restoring its
-/// prologue byte for byte, and forgets it. If the word no longer holds the
-/// marker (someone else changed it: a kprobe on it, for instance), it is
-/// left alone, the marker stays recorded and `EBUSY` is returned: the
-/// caller must keep the function's hook, which repairs what the marker
-/// does, and try again later.
-pub(crate) fn remove(global_entry: u64) -> Result {
-    let mut m = MARKERS.lock();
-    let Some(i) = m.recs.iter().position(|r| r.global_entry == global_entry) else {
-        return Ok(());
-    };
-    if m.suspended == 0 {
-        let rec = &m.recs[i];
-        let mut r = Err(ENOMEM);
-        for _ in 0..WRITE_TRIES {
-            r = text_patch::restore(rec.global_entry, &rec.marker);
-            if r != Err(ENOMEM) {
-                break;
-            }
-        }
-        r?;
-    }
-    m.recs.remove(i).map_err(|_| EINVAL)?;
-    if m.suspended == 0 {
-        nmi::markers_in_text(m.recs.len());
-    }
-    Ok(())
-}
 
 /// Forgets the marker of the function at `global_entry` without touching
 /// its text (its module is going away, text and all).

@@ -20,6 +20,7 @@
 
 use kernel::{ffi, prelude::*, str::CStr};
 
+use crate::ftrace_hook;
 use crate::glue;
 
 /// The `smp_send_nmi_ipi()` hook, the crash-path hooks and the `kvm_hv`
@@ -43,8 +44,16 @@ impl Guard {
             unsafe { glue::tocpatch_ftrace_off_unregister() };
             return Err(Error::from_errno(r));
         }
-        // SAFETY: plain registration, undone in `drop` (it logs failures).
-        let r = unsafe { glue::tocpatch_nmi_register() };
+        let mut addr: ffi::c_ulong = 0;
+        // SAFETY: plain call; `addr` is ours. Undone in `drop`.
+        let mut r = unsafe { glue::tocpatch_nmi_register(&mut addr) };
+        if r == 0 && addr != 0 {
+            if let Err(e) = ftrace_hook::hook_nmi(addr as u64) {
+                // SAFETY: registered just above.
+                unsafe { glue::tocpatch_nmi_unregister() };
+                r = e.to_errno();
+            }
+        }
         if r != 0 {
             // SAFETY: registered just above.
             unsafe {
@@ -59,6 +68,7 @@ impl Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        ftrace_hook::unhook_nmi();
         // SAFETY: registered in `register`; waits until no wrapper runs.
         unsafe { glue::tocpatch_nmi_unregister() };
         // SAFETY: registered in `register`; waits for callers to end.

@@ -42,7 +42,8 @@ use kernel::{
     sync::Arc,
 };
 
-use crate::ftrace_hook::Hook;
+use crate::ftrace_hook::{self, Hook};
+use crate::glue;
 use crate::logic::insn::Marker;
 use crate::markers;
 use crate::target::Target;
@@ -50,8 +51,11 @@ use crate::target::Target;
 /// A patched function, as the callback sees it: the facts of the
 /// function, the top of its stack and its diagnostics counters.
 pub(crate) struct Site {
-    /// The function's global entry (its ftrace location is in there).
+    /// The function's global entry.
     pub(crate) ip: u64,
+    /// Its ftrace location (the callback's `ip`, the key of the hook's
+    /// table).
+    pub(crate) loc: u64,
     /// The function's name, for messages.
     name: CString,
     /// Its odd-TOC marker, `None` if it gets none.
@@ -175,56 +179,104 @@ fn find(sites: &KVec<Entry>, ip: u64) -> Option<usize> {
     sites.iter().position(|e| e.site.ip == ip)
 }
 
-/// Takes a place on the site of `t`'s function, creating the site (hook
-/// registered, then marker placed) if there is none. `t` is not on the
-/// stack yet ([`activate`] puts it there): until then the function keeps
-/// what it had (the original, or the targets of other patches).
-pub(crate) fn join(t: &Arc<Target>) -> Result<Arc<Site>> {
+/// Takes a place for each of `ts` on the site of its function, creating
+/// the sites there are none of (hooked, with one ftrace update, then
+/// marked, with one round of interrupts). The targets are not on the
+/// stacks yet ([`activate`] puts them there): until then the functions
+/// keep what they had (the original, or the targets of other patches).
+/// All or nothing: on failure no place is taken and no new site stays
+/// (except sites whose marker could not be taken out again, kept for good
+/// with their hooks, and tocpatch pinned).
+pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
     let mut sites = SITES.lock();
-    if let Some(i) = find(&sites, t.global_entry) {
-        let e = &mut sites[i];
-        e.stack.reserve(1, GFP_KERNEL)?;
-        e.users += 1;
-        return Ok(e.site.clone());
-    }
-    sites.reserve(1, GFP_KERNEL)?;
-    let mut stack = KVec::new();
-    stack.reserve(1, GFP_KERNEL)?;
-    let site = Arc::new(
-        Site {
-            ip: t.global_entry,
-            name: CString::try_from_fmt(fmt!("{}", t.name()))?,
-            marker: t.marker,
-            delta: t.marker.map_or(0, |m| m.delta),
-            top: Atomic::new(core::ptr::null()),
-            placed: Atomic::new(false),
-            markers_out_ns: Atomic::new(0),
-            late_global: Atomic::new(0),
-            late_max_ns: Atomic::new(0),
-        },
-        GFP_KERNEL,
-    )?;
-    let hook = Hook::register(&site)?;
-    if let Some(m) = &site.marker {
-        if let Err(e) = markers::place(site.ip, m) {
-            pr_err!("{}: cannot place the marker: {:?}\n", site.name(), e);
-            return Err(e);
+    let mut out = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
+    // New sites and their (empty) stacks, with room for their places.
+    let mut fresh: KVec<(Arc<Site>, KVec<Arc<Target>>, usize)> = KVec::new();
+    sites.reserve(ts.len(), GFP_KERNEL)?;
+    fresh.reserve(ts.len(), GFP_KERNEL)?;
+    for t in ts.iter() {
+        if let Some(i) = find(&sites, t.global_entry) {
+            sites[i].stack.reserve(1, GFP_KERNEL)?;
+            out.push(sites[i].site.clone(), GFP_KERNEL)?;
+            continue;
         }
-        site.placed.store(true, Relaxed);
+        if let Some(f) = fresh.iter_mut().find(|f| f.0.ip == t.global_entry) {
+            f.1.reserve(f.2 + 1, GFP_KERNEL)?;
+            f.2 += 1;
+            out.push(f.0.clone(), GFP_KERNEL)?;
+            continue;
+        }
+        let loc = ftrace_hook::location(t.global_entry, t.name())?;
+        let mut stack = KVec::new();
+        stack.reserve(1, GFP_KERNEL)?;
+        let site = Arc::new(
+            Site {
+                ip: t.global_entry,
+                loc,
+                name: CString::try_from_fmt(fmt!("{}", t.name()))?,
+                marker: t.marker,
+                delta: t.marker.map_or(0, |m| m.delta),
+                top: Atomic::new(core::ptr::null()),
+                placed: Atomic::new(false),
+                markers_out_ns: Atomic::new(0),
+                late_global: Atomic::new(0),
+                late_max_ns: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        out.push(site.clone(), GFP_KERNEL)?;
+        fresh.push((site, stack, 1), GFP_KERNEL)?;
     }
-    if sites
-        .push_within_capacity(Entry {
-            site: site.clone(),
-            hook: Some(hook),
+    let mut new_sites = KVec::with_capacity(fresh.len(), GFP_KERNEL)?;
+    let mut marks = KVec::with_capacity(fresh.len(), GFP_KERNEL)?;
+    for (site, _, _) in fresh.iter() {
+        new_sites.push(site.clone(), GFP_KERNEL)?;
+        if let Some(m) = site.marker {
+            marks.push((site.ip, m), GFP_KERNEL)?;
+        }
+    }
+    let hooks = ftrace_hook::hook_all(&new_sites)?;
+    if let Err((e, stuck)) = markers::place_all(&marks) {
+        pr_err!("cannot place the markers of {} function(s): {:?}\n", marks.len(), e);
+        if stuck != 0 {
+            pr_err!(
+                "{} marker(s) could not be taken out again: their functions keep their hooks until tocpatch is rebooted away\n",
+                stuck
+            );
+            core::mem::forget(hooks);
+            // SAFETY: plain call; our own module is live.
+            unsafe { glue::tocpatch_pin_self() };
+        } else {
+            ftrace_hook::unhook_all(hooks);
+        }
+        return Err(e);
+    }
+    for (site, _, _) in fresh.iter() {
+        site.placed.store(site.marker.is_some(), Relaxed);
+    }
+    // Commit: nothing fails from here on.
+    let mut hooks = hooks.into_iter();
+    for (site, stack, users) in fresh.into_iter() {
+        let _ = sites.push_within_capacity(Entry {
+            site,
+            hook: hooks.next(),
             stack,
-            users: 1,
-        })
-        .is_err()
-    {
-        // Cannot happen: reserved above.
-        pr_err!("site table full after reserving room\n");
+            users,
+        });
     }
-    Ok(site)
+    for t in ts.iter() {
+        if out_is_fresh(&new_sites, t.global_entry) {
+            continue;
+        }
+        if let Some(i) = find(&sites, t.global_entry) {
+            sites[i].users += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn out_is_fresh(fresh: &KVec<Arc<Site>>, ip: u64) -> bool {
+    fresh.iter().any(|s| s.ip == ip)
 }
 
 /// Puts `t` on top of its site's stack: from now on its function's calls
@@ -273,54 +325,86 @@ pub(crate) enum Unmark {
     Stuck(Error),
 }
 
-/// Before the last place on `t`'s site goes: takes the marker out (if
-/// `going`, the function's module is going away, text and all: a marker
-/// that cannot be restored is forgotten).
-pub(crate) fn unmark(t: &Target, going: bool) -> Unmark {
+/// Before the last places on their sites go: takes out the markers of
+/// the sites of `ts` where they are the last, with one round of
+/// interrupts (if `going`, the functions' module is going away, text and
+/// all: a marker that cannot be restored is forgotten). One result for
+/// each of `ts`, in order.
+pub(crate) fn unmark_all(ts: &[&Target], going: bool) -> Result<KVec<Unmark>> {
     let sites = SITES.lock();
-    let Some(i) = find(&sites, t.global_entry) else {
-        return Unmark::Out;
-    };
-    let e = &sites[i];
-    if e.users > 1 {
-        return Unmark::Shared;
+    let mut out = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
+    let mut ips = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
+    for t in ts.iter() {
+        let u = match find(&sites, t.global_entry).map(|i| &sites[i]) {
+            None => Unmark::Out,
+            Some(e) if e.users > 1 => Unmark::Shared,
+            Some(e) if !e.site.placed() => Unmark::Out,
+            Some(e) => {
+                ips.push(e.site.ip, GFP_KERNEL)?;
+                Unmark::Removed
+            }
+        };
+        out.push(u, GFP_KERNEL)?;
     }
-    if !e.site.placed() {
-        return Unmark::Out;
-    }
-    match markers::remove(e.site.ip) {
-        Ok(()) => {}
-        Err(_) if going => markers::forget(e.site.ip),
-        Err(err) => return Unmark::Stuck(err),
-    }
-    e.site.placed.store(false, Relaxed);
+    let results = markers::remove_all(&ips)?;
     // SAFETY: plain clock read.
     let now = unsafe { bindings::ktime_get_mono_fast_ns() };
-    e.site.markers_out_ns.store(now.max(1), Relaxed);
-    Unmark::Removed
+    let mut r = results.iter();
+    for (t, u) in ts.iter().zip(out.iter_mut()) {
+        if !matches!(u, Unmark::Removed) {
+            continue;
+        }
+        let res = r.next();
+        let Some(e) = find(&sites, t.global_entry).map(|i| &sites[i]) else {
+            continue;
+        };
+        match res {
+            Some(Ok(())) => {}
+            Some(Err(_)) if going => markers::forget(e.site.ip),
+            Some(Err(err)) => {
+                *u = Unmark::Stuck(*err);
+                continue;
+            }
+            None => continue,
+        }
+        e.site.placed.store(false, Relaxed);
+        e.site.markers_out_ns.store(now.max(1), Relaxed);
+    }
+    Ok(out)
 }
 
-/// Gives up `t`'s place on its site (taking `t` off the stack if it is
-/// on it). The last place unhooks the function and drops the site; its
-/// marker must be out ([`unmark`]). Returns whether the hook went.
-pub(crate) fn leave(t: &Target) -> bool {
+/// Gives up the place of each of `ts` on its site (taking it off the stack
+/// if it is on it). The last place unhooks the function and drops the
+/// site (one ftrace update for all, and the grace periods after it); its
+/// marker must be out ([`unmark_all`]). Returns whether each hook went.
+pub(crate) fn leave_all(ts: &[&Target]) -> Result<KVec<bool>> {
+    let mut out = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
+    let mut dead = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
     let mut sites = SITES.lock();
-    let Some(i) = find(&sites, t.global_entry) else {
-        return false;
-    };
-    let e = &mut sites[i];
-    if let Some(k) = e.stack.iter().position(|x| core::ptr::eq(&**x, t)) {
-        let _ = e.stack.remove(k);
-        e.publish();
+    for t in ts.iter() {
+        let Some(i) = find(&sites, t.global_entry) else {
+            let _ = out.push_within_capacity(false);
+            continue;
+        };
+        let e = &mut sites[i];
+        if let Some(k) = e.stack.iter().position(|x| core::ptr::eq(&**x, *t)) {
+            let _ = e.stack.remove(k);
+            e.publish();
+        }
+        e.users -= 1;
+        if e.users != 0 {
+            let _ = out.push_within_capacity(false);
+            continue;
+        }
+        if let Some(h) = e.hook.take() {
+            let _ = dead.push_within_capacity(h);
+        }
+        let _ = sites.remove(i);
+        let _ = out.push_within_capacity(true);
     }
-    e.users -= 1;
-    if e.users != 0 {
-        return false;
-    }
-    // Unregisters: ftrace has finished every callback of the site after.
-    drop(e.hook.take());
-    let _ = sites.remove(i);
-    true
+    // Unhooks: ftrace has finished every callback of those sites after.
+    ftrace_hook::unhook_all(dead);
+    Ok(out)
 }
 
 /// Keeps `t`'s place on its site for good (a marker that cannot be

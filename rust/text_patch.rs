@@ -17,15 +17,24 @@ use kernel::{ffi, prelude::*};
 use crate::glue;
 use crate::logic::insn::{Marker, Width};
 
-fn write(global_entry: u64, m: &Marker, old: u64, new: u64) -> Result {
+fn word(global_entry: u64, m: &Marker) -> (u64, ffi::c_uint) {
     let addr = global_entry.wrapping_add(i64::from(m.offset) as u64);
     let width = match m.width {
         Width::Word => 4,
         Width::Doubleword => 8,
     };
+    (addr, width)
+}
+
+fn write(global_entry: u64, m: &Marker, old: u64, new: u64) -> Result {
+    write_sync(global_entry, m, old, new, true)
+}
+
+fn write_sync(global_entry: u64, m: &Marker, old: u64, new: u64, sync: bool) -> Result {
+    let (addr, width) = word(global_entry, m);
     // SAFETY: `addr` is inside the prologue (or TOC word) of a function
     // kallsyms resolved; the C side checks alignment and the old value.
-    let r = unsafe { glue::tocpatch_text_write(addr as ffi::c_ulong, width, old, new) };
+    let r = unsafe { glue::tocpatch_text_write(addr as ffi::c_ulong, width, old, new, sync) };
     if r < 0 {
         pr_err!("text write at {:#x} failed (errno {})\n", addr, r);
         return Err(Error::from_errno(r));
@@ -41,4 +50,57 @@ pub(crate) fn apply(global_entry: u64, m: &Marker) -> Result {
 /// Restores the original word.
 pub(crate) fn restore(global_entry: u64, m: &Marker) -> Result {
     write(global_entry, m, m.new, m.old)
+}
+
+/// A write of many markers with one round of interrupts: [`Batch::apply`]
+/// or [`Batch::restore`] each (stored, not yet fetched everywhere), then
+/// [`Batch::sync`] once.
+pub(crate) struct Batch {
+    written: KVec<(u64, Marker, u64)>,
+}
+
+impl Batch {
+    /// A batch with room for `n` writes.
+    pub(crate) fn new(n: usize) -> Result<Self> {
+        Ok(Batch {
+            written: KVec::with_capacity(n, GFP_KERNEL)?,
+        })
+    }
+
+    fn add(&mut self, global_entry: u64, m: &Marker, old: u64, new: u64) -> Result {
+        if self.written.len() == self.written.capacity() {
+            return Err(ENOMEM);
+        }
+        write_sync(global_entry, m, old, new, false)?;
+        // Room checked above.
+        let _ = self
+            .written
+            .push_within_capacity((global_entry, *m, new));
+        Ok(())
+    }
+
+    /// Places `m` in the function at `global_entry` (see [`apply`]).
+    pub(crate) fn apply(&mut self, global_entry: u64, m: &Marker) -> Result {
+        self.add(global_entry, m, m.old, m.new)
+    }
+
+    /// Takes `m` out of the function at `global_entry` (see [`restore`]).
+    pub(crate) fn restore(&mut self, global_entry: u64, m: &Marker) -> Result {
+        self.add(global_entry, m, m.new, m.old)
+    }
+
+    /// Makes every CPU fetch the words written: one round of interrupts,
+    /// then the second store of each (kernel_glue/text_patch.c).
+    pub(crate) fn sync(self) {
+        if self.written.is_empty() {
+            return;
+        }
+        // SAFETY: plain call in process context.
+        unsafe { glue::tocpatch_text_sync() };
+        for (ge, m, val) in self.written.iter() {
+            let (addr, width) = word(*ge, m);
+            // SAFETY: as in `write`; a word that changed since is left alone.
+            unsafe { glue::tocpatch_text_store_again(addr as ffi::c_ulong, width, *val) };
+        }
+    }
 }

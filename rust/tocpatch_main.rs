@@ -93,6 +93,15 @@ fn ftrace_mode() -> Result<&'static str> {
     }
 }
 
+/// Unregisters the shared ftrace ops if `init` fails after registering it.
+struct HooksGuard;
+
+impl Drop for HooksGuard {
+    fn drop(&mut self) {
+        ftrace_hook::fini();
+    }
+}
+
 /// The loaded engine.
 struct Tocpatch {
     _control: control::Control,
@@ -110,6 +119,8 @@ impl kernel::Module for Tocpatch {
         patch::init();
         markers::init();
         site::init();
+        ftrace_hook::init()?;
+        let hooks = HooksGuard;
         let control = control::Control::new()?;
         let sysfs = sysfs::Root::new()?;
         // SAFETY: plain registration; undone in `drop`.
@@ -143,6 +154,7 @@ impl kernel::Module for Tocpatch {
             shadow::FRAME_BYTES,
             shadow::MARGIN
         );
+        core::mem::forget(hooks);
         Ok(Tocpatch {
             _control: control,
             _sysfs: sysfs,
@@ -171,6 +183,7 @@ impl Drop for Tocpatch {
         markers::fini();
         site::fini();
         drop(self.nmi.take());
+        ftrace_hook::fini();
         pr_info!("unloaded\n");
     }
 }

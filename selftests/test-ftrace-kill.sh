@@ -50,7 +50,7 @@ log_mark
 out=$(disable_patch tocpatch_test_patch)
 tap_check "disable${out:+ ($out)}" [ -z "$out" ]
 tap_check "  the log says the hook stays" \
-	log_has 'tocpatch: tp_target_add: unregister_ftrace_function failed: -19'
+	log_has 'tocpatch: tp_target_add: ftrace_set_filter_ips failed: -19: the hook stays'
 expect_call "disabled: local call (original)" target local 7 8
 expect_call "disabled: global call (original)" caller global 7 9
 out=$(unload_mod tocpatch_test_patch)

@@ -32,7 +32,7 @@ lines() {
 	log_since | sed -n 's/^\[[ 0-9.]*\] //
 		s/^\(tocpatch: enabled patch [^:]*\):.*/\1/
 		/^tocpatch_selftest: /p
-		/^tocpatch: \(enabled patch\|disabled patch\|released patch\|.*register_ftrace_function\)/p'
+		/^tocpatch: \(enabled patch\|disabled patch\|released patch\|.*ftrace cannot hook\)/p'
 }
 
 # expect NAME: the lines since the mark are those on stdin.

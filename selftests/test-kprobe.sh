@@ -75,8 +75,8 @@ unload_mod $PROBE >/dev/null
 # one line each (nothing else is logged: the enable undoes nothing).
 expect "kprobe with post_handler, then patch" <<END
 tocpatch_test_probe: probing cmdline_proc_show (on ftrace: 1)
-tocpatch: cmdline_proc_show: register_ftrace_function failed: -16 (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)
-tocpatch: cmdline_proc_show: register_ftrace_function failed: -16 (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)
+tocpatch: cmdline_proc_show: ftrace cannot hook it: -16 (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)
+tocpatch: cmdline_proc_show: ftrace cannot hook it: -16 (-16: another ftrace user that modifies the IP, such as a kprobe with a post_handler, is on it)
 END
 
 # 2. livepatch interaction with kprobed function without post_handler

@@ -11,6 +11,7 @@
 extern crate std;
 
 pub mod insn;
+pub mod iptable;
 pub mod shadow;
 pub mod shadow_var;
 pub mod state;

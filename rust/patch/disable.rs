@@ -61,8 +61,25 @@ pub(super) fn unhook(
     };
     let before = late(funcs);
     let mut removed = 0;
-    for f in funcs.iter_mut().filter(|f| which(f) && f.site.is_some()) {
-        match site::unmark(&f.t, going) {
+    let sel: KVec<usize> = retry(|| {
+        let mut v = KVec::with_capacity(funcs.len(), GFP_KERNEL)?;
+        for (k, f) in funcs.iter().enumerate() {
+            if which(f) && f.site.is_some() {
+                let _ = v.push_within_capacity(k);
+            }
+        }
+        Ok(v)
+    });
+    let unmarked = retry(|| {
+        let mut ts = KVec::with_capacity(sel.len(), GFP_KERNEL)?;
+        for &k in sel.iter() {
+            let _ = ts.push_within_capacity(&*funcs[k].t);
+        }
+        site::unmark_all(&ts, going)
+    });
+    for (&k, u) in sel.iter().zip(unmarked) {
+        let f = &mut funcs[k];
+        match u {
             Unmark::Shared | Unmark::Out => {}
             Unmark::Removed => {
                 f.marker_stuck = false;
@@ -103,16 +120,50 @@ pub(super) fn unhook(
             }
         }
     }
-    for f in funcs.iter_mut().filter(|f| which(f) && !f.marker_stuck) {
-        // Calls are redirected until the place goes, as without markers.
-        if f.site.take().is_some() {
+    // Calls are redirected until the places go, as without markers.
+    let going_sel: KVec<usize> = retry(|| {
+        let mut v = KVec::with_capacity(sel.len(), GFP_KERNEL)?;
+        for &k in sel.iter() {
+            if !funcs[k].marker_stuck {
+                let _ = v.push_within_capacity(k);
+            }
+        }
+        Ok(v)
+    });
+    let left = retry(|| {
+        let mut ts = KVec::with_capacity(going_sel.len(), GFP_KERNEL)?;
+        for &k in going_sel.iter() {
+            let _ = ts.push_within_capacity(&*funcs[k].t);
+        }
+        site::leave_all(&ts)
+    });
+    for (&k, hook_went) in going_sel.iter().zip(left.iter()) {
+        if funcs[k].site.take().is_some() {
             done.hooks += 1;
-            if !site::leave(&f.t) {
+            if !hook_went {
                 done.shared += 1;
             }
         }
     }
     done
+}
+
+/// Runs `f` until it succeeds: the unhook path cannot fail, and its
+/// allocations are small (a word or two per function), so only an
+/// injected failure (test-faults.sh) makes one fail, once.
+fn retry<T>(mut f: impl FnMut() -> Result<T>) -> T {
+    let mut warned = false;
+    loop {
+        if let Ok(v) = f() {
+            return v;
+        }
+        if !warned {
+            pr_warn!("unhook: out of memory; trying again\n");
+            warned = true;
+        }
+        // SAFETY: plain kernel call in process context.
+        unsafe { bindings::msleep(1) };
+    }
 }
 
 /// Waits until no task can be inside a marked prologue of `funcs` any more

@@ -85,8 +85,13 @@ impl Drop for ObjRefs {
 /// hooks the function, then places its marker); the targets are not on
 /// the stacks yet, so nothing changes for the callers.
 pub(super) fn hook_all(funcs: &mut KVec<Func>) -> Result {
-    for f in funcs.iter_mut() {
-        f.site = Some(site::join(&f.t)?);
+    let mut ts = KVec::with_capacity(funcs.len(), GFP_KERNEL)?;
+    for f in funcs.iter() {
+        ts.push(f.t.clone(), GFP_KERNEL)?;
+    }
+    let sites = site::join_all(&ts)?;
+    for (f, s) in funcs.iter_mut().zip(sites) {
+        f.site = Some(s);
     }
     Ok(())
 }

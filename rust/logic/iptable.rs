@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The lookup table of the shared ftrace hook: ftrace location address
+//! to site, open addressing with linear probing, in a power-of-two array of
+//! words.
+//!
+//! A slot holds [`EMPTY`], [`TOMB`] (a removed entry: probes go on past
+//! it) or a value, a pointer to the entry itself; an entry's key is read
+//! through it (`key_of`), so a reader that finds a value reads the key,
+//! and what it needs, through one address dependency and needs no
+//! barrier (as `rcu_dereference()`). The writer (one at a time, under a
+//! lock) initialises the entry before it stores its pointer with release
+//! semantics. Keys are text addresses: never 0, never 1.
+//!
+//! The table never fills: [`capacity_for`] keeps at least half of the slots
+//! empty, counting tombstones as used, and the writer rebuilds into a new
+//! array (tombstones dropped) before an insert would cross that line. So a
+//! probe always ends at an empty slot.
+//!
+//! The functions take the slots as closures (`load`, `store`) so that the
+//! kernel reads them with plain volatile loads and the host tests with a
+//! vector.
+
+/// A slot never used since the array was made: a probe ends here.
+pub const EMPTY: usize = 0;
+/// A slot whose entry was removed: a probe goes on past it.
+pub const TOMB: usize = 1;
+
+/// The smallest array the table uses.
+pub const MIN_CAPACITY: usize = 16;
+
+/// The number of slots for `n` entries: a power of two, at least twice `n`.
+pub fn capacity_for(n: usize) -> usize {
+    n.saturating_mul(2)
+        .max(MIN_CAPACITY)
+        .checked_next_power_of_two()
+        .unwrap_or(usize::MAX / 2 + 1)
+}
+
+/// Whether an array of `cap` slots with `used` of them taken (entries and
+/// tombstones) can take `more` entries in place.
+pub fn fits(cap: usize, used: usize, more: usize) -> bool {
+    used.saturating_add(more).saturating_mul(2) <= cap
+}
+
+/// The first slot a probe for `key` looks at, in an array of `mask + 1`
+/// slots. Text addresses are word aligned, and functions sit close
+/// together: the low bits carry little, so a multiplicative hash mixes the
+/// word index into the top bits, which are kept.
+#[inline(always)]
+pub fn home(key: u64, mask: usize) -> usize {
+    let h = (key >> 2).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 32) as usize & mask
+}
+
+/// The value whose key is `key`, or [`EMPTY`] if there is none. `load(i)`
+/// reads slot `i`; `key_of(v)` the key of value `v`.
+#[inline(always)]
+pub fn lookup(
+    mask: usize,
+    key: u64,
+    load: impl Fn(usize) -> usize,
+    key_of: impl Fn(usize) -> u64,
+) -> usize {
+    let mut i = home(key, mask);
+    loop {
+        let v = load(i);
+        if v == EMPTY {
+            return EMPTY;
+        }
+        if v != TOMB && key_of(v) == key {
+            return v;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// The slot holding `key`'s value, if any.
+pub fn position(
+    mask: usize,
+    key: u64,
+    load: impl Fn(usize) -> usize,
+    key_of: impl Fn(usize) -> u64,
+) -> Option<usize> {
+    let mut i = home(key, mask);
+    loop {
+        let v = load(i);
+        if v == EMPTY {
+            return None;
+        }
+        if v != TOMB && key_of(v) == key {
+            return Some(i);
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// Where an insert of `key` (not in the table) goes: the first tombstone
+/// or empty slot on its probe. Returns the slot and whether it was empty
+/// (the caller counts used slots: a reused tombstone was counted already).
+pub fn free_slot(mask: usize, key: u64, load: impl Fn(usize) -> usize) -> (usize, bool) {
+    let mut i = home(key, mask);
+    loop {
+        let v = load(i);
+        if v == EMPTY || v == TOMB {
+            return (i, v == EMPTY);
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// Values are indexes + 2 into a key vector, as pointers would be.
+    struct T {
+        slots: Vec<usize>,
+        keys: Vec<u64>,
+        used: usize,
+    }
+
+    impl T {
+        fn new(cap: usize) -> Self {
+            T {
+                slots: vec![EMPTY; cap],
+                keys: Vec::new(),
+                used: 0,
+            }
+        }
+        fn mask(&self) -> usize {
+            self.slots.len() - 1
+        }
+        fn get(&self, key: u64) -> Option<u64> {
+            let keys = &self.keys;
+            let v = lookup(self.mask(), key, |i| self.slots[i], |v| keys[v - 2]);
+            (v != EMPTY).then(|| keys[v - 2])
+        }
+        fn insert(&mut self, key: u64) {
+            assert!(fits(self.slots.len(), self.used, 1));
+            self.keys.push(key);
+            let v = self.keys.len() + 1;
+            let (i, was_empty) = free_slot(self.mask(), key, |i| self.slots[i]);
+            self.slots[i] = v;
+            if was_empty {
+                self.used += 1;
+            }
+        }
+        fn remove(&mut self, key: u64) -> bool {
+            let keys = &self.keys;
+            match position(self.mask(), key, |i| self.slots[i], |v| keys[v - 2]) {
+                Some(i) => {
+                    self.slots[i] = TOMB;
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+
+    #[test]
+    fn capacity() {
+        assert_eq!(capacity_for(0), MIN_CAPACITY);
+        assert_eq!(capacity_for(8), 16);
+        assert_eq!(capacity_for(9), 32);
+        assert_eq!(capacity_for(1000), 2048);
+        assert!(fits(16, 7, 1));
+        assert!(!fits(16, 8, 1));
+    }
+
+    #[test]
+    fn insert_lookup_remove() {
+        let mut t = T::new(capacity_for(600));
+        // Functions 16 bytes apart, the worst case for a poor hash.
+        let keys: Vec<u64> = (0..600).map(|k| 0xc000_0000_0010_0000 + 16 * k).collect();
+        for &k in &keys {
+            t.insert(k);
+        }
+        for &k in &keys {
+            assert_eq!(t.get(k), Some(k));
+            assert_eq!(t.get(k + 4), None);
+        }
+        // Remove every other one: the others stay reachable past the
+        // tombstones.
+        for &k in keys.iter().step_by(2) {
+            assert!(t.remove(k));
+            assert!(!t.remove(k));
+        }
+        for (n, &k) in keys.iter().enumerate() {
+            assert_eq!(t.get(k), (n % 2 == 1).then_some(k));
+        }
+        // Tombstones are reused.
+        let used = t.used;
+        t.insert(keys[0]);
+        assert_eq!(t.used, used);
+        assert_eq!(t.get(keys[0]), Some(keys[0]));
+    }
+
+    #[test]
+    fn probes_are_short() {
+        let cap = capacity_for(1000);
+        let mask = cap - 1;
+        let mut slots = vec![0u32; cap];
+        let mut worst = 0;
+        for k in 0..1000u64 {
+            let key = 0xc008_0000_0000_0000 + 0x1234 * k + 8;
+            let mut i = home(key, mask);
+            let mut n = 0;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+                n += 1;
+            }
+            slots[i] = 1;
+            worst = worst.max(n);
+        }
+        assert!(worst < 16, "worst probe {}", worst);
+    }
+}
