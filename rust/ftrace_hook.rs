@@ -94,7 +94,11 @@ impl Table {
     /// Stores slot `i` with release semantics (after the site it points to
     /// is initialised).
     fn store(&mut self, i: usize, v: usize) {
-        let p = self.slots.as_mut_ptr().wrapping_add(i).cast::<Atomic<usize>>();
+        let p = self
+            .slots
+            .as_mut_ptr()
+            .wrapping_add(i)
+            .cast::<Atomic<usize>>();
         // SAFETY: `i <= mask`; `Atomic<usize>` has the layout of `usize`.
         unsafe { (*p).store(v, Release) };
     }
@@ -217,7 +221,10 @@ pub(crate) fn fini() {
         // After ftrace_kill(): ftrace keeps calling the ops, which must
         // stay, table and all (design.rst, "ftrace_kill()"); the module
         // text goes, which nothing can prevent at this point.
-        pr_err!("unregister_ftrace_function failed: {}: the ftrace ops is leaked\n", r);
+        pr_err!(
+            "unregister_ftrace_function failed: {}: the ftrace ops is leaked\n",
+            r
+        );
         core::mem::forget(ops_box);
         core::mem::forget(h.table.take());
         return;
@@ -234,15 +241,21 @@ pub(crate) fn fini() {
 /// the address of its call to ftrace, the callback's `ip`. ftrace accepts
 /// in a filter a function's start (mapped to its location) or the exact
 /// location, nothing else in between; a throw-away ops tells which word
-/// of the first five it is (the kernel's own ppc64 livepatch code looks no
-/// further than 16 bytes). The word found must be a nop or a branch (the
-/// call site, patched or not).
+/// it is: the first word after the entry that ftrace accepts, within the
+/// function (kallsyms' size: a word past the end may be the next
+/// function's start) and within its first 16 bytes (the kernel's own
+/// ppc64 livepatch code looks no further), or else the entry itself. The
+/// word found must be a nop or a branch (the call site, patched or not).
 pub(crate) fn location(entry: u64, name: &str) -> Result<u64> {
+    let size = crate::symbols::symbol_at(entry)
+        .filter(|&(start, _, _)| start == entry)
+        .map_or(4, |(_, size, _)| size);
     let scratch: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
     let ops = scratch.get();
     let mut loc = None;
-    for k in (0..=4u64).rev() {
-        let ip = entry + 4 * k;
+    let mut err = 0;
+    for off in (4..=16u64).step_by(4).filter(|&o| o < size).chain(Some(0)) {
+        let ip = entry + off;
         // SAFETY: `ops` is a valid ftrace_ops that is never registered.
         let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 1) };
         if r == 0 {
@@ -250,16 +263,21 @@ pub(crate) fn location(entry: u64, name: &str) -> Result<u64> {
             break;
         }
         if r != EINVAL.to_errno() {
-            // SAFETY: never registered.
-            unsafe { bindings::ftrace_free_filter(ops) };
-            pr_err!("{}: ftrace_set_filter_ip: {}\n", name, r);
-            return Err(Error::from_errno(r));
+            err = r;
+            break;
         }
     }
     // SAFETY: never registered.
     unsafe { bindings::ftrace_free_filter(ops) };
+    if err != 0 {
+        pr_err!("{}: ftrace_set_filter_ip: {}\n", name, err);
+        return Err(Error::from_errno(err));
+    }
     let Some(loc) = loc else {
-        pr_err!("{}: ftrace cannot hook it (not an ftrace location: notrace?)\n", name);
+        pr_err!(
+            "{}: ftrace cannot hook it (not an ftrace location: notrace?)\n",
+            name
+        );
         return Err(EINVAL);
     };
     // SAFETY: `loc` is in the function's text, which is mapped while its
@@ -267,7 +285,7 @@ pub(crate) fn location(entry: u64, name: &str) -> Result<u64> {
     let w = unsafe { core::ptr::read_volatile(loc as *const u32) };
     if w != 0x6000_0000 && w >> 26 != 18 {
         pr_err!(
-            "{}: its ftrace location is beyond the first 16 bytes ({:#x} at {:#x}): cannot hook it\n",
+            "{}: its ftrace location is not in its first 16 bytes ({:#x} at {:#x}): cannot hook it\n",
             name,
             w,
             loc
@@ -424,7 +442,11 @@ fn blame(ops: *mut bindings::ftrace_ops, sites: &[Arc<Site>], r: i32) {
             };
             pr_err!("{}: ftrace cannot hook it: {}{}\n", s.name(), e, why);
         }
-        None => pr_err!("ftrace refused to hook {} function(s): {}\n", sites.len(), r),
+        None => pr_err!(
+            "ftrace refused to hook {} function(s): {}\n",
+            sites.len(),
+            r
+        ),
     }
     if taken != 0 {
         // The locations taken were in the filter for a moment.
@@ -459,7 +481,10 @@ fn unhook_sites(sites: KVec<Arc<Site>>) {
     }
     let mut ips = KVec::new();
     if ips.reserve(sites.len(), GFP_KERNEL).is_err() {
-        pr_err!("cannot unhook {} function(s): out of memory; their hooks stay\n", sites.len());
+        pr_err!(
+            "cannot unhook {} function(s): out of memory; their hooks stay\n",
+            sites.len()
+        );
         for s in sites {
             core::mem::forget(s);
         }

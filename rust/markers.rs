@@ -70,7 +70,9 @@ pub(crate) fn init() {
 /// hook must stay.
 pub(crate) fn place_all(recs: &[(u64, Marker)]) -> core::result::Result<(), (Error, usize)> {
     let mut m = MARKERS.lock();
-    m.recs.reserve(recs.len(), GFP_KERNEL).map_err(|e| (e.into(), 0))?;
+    m.recs
+        .reserve(recs.len(), GFP_KERNEL)
+        .map_err(|e| (e.into(), 0))?;
     if m.suspended == 0 {
         let mut batch = text_patch::Batch::new(recs.len()).map_err(|e| (e, 0))?;
         let mut undo = text_patch::Batch::new(recs.len()).map_err(|e| (e, 0))?;

@@ -237,7 +237,11 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
     }
     let hooks = ftrace_hook::hook_all(&new_sites)?;
     if let Err((e, stuck)) = markers::place_all(&marks) {
-        pr_err!("cannot place the markers of {} function(s): {:?}\n", marks.len(), e);
+        pr_err!(
+            "cannot place the markers of {} function(s): {:?}\n",
+            marks.len(),
+            e
+        );
         if stuck != 0 {
             pr_err!(
                 "{} marker(s) could not be taken out again: their functions keep their hooks until tocpatch is rebooted away\n",

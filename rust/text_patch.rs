@@ -73,9 +73,7 @@ impl Batch {
         }
         write_sync(global_entry, m, old, new, false)?;
         // Room checked above.
-        let _ = self
-            .written
-            .push_within_capacity((global_entry, *m, new));
+        let _ = self.written.push_within_capacity((global_entry, *m, new));
         Ok(())
     }
 

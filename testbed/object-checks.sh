@@ -10,8 +10,8 @@
 #  - tocpatch's ftrace callback calls no kernel code outside its cold
 #    paths (design.rst "Call flows": what makes a recursion guard on its
 #    hot path unnecessary): its calls go only to our own assembly
-#    (or, at smp_send_nmi_ipi()'s location, kernel_glue/nmi.c's notrace hook)
-#    routines or to its cold paths (`guarded` closures, `fell_back`).
+#    routines or to its cold paths (`guarded` closures, `fell_back`), and
+#    at smp_send_nmi_ipi()'s location to kernel_glue/nmi.c's notrace hook.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 mo=${1:?usage: object-checks.sh MODULE_DIR}
