@@ -254,7 +254,8 @@ pub(crate) fn location(entry: u64, name: &str) -> Result<u64> {
     let ops = scratch.get();
     let mut loc = None;
     let mut err = 0;
-    for off in (4..=16u64).step_by(4).filter(|&o| o < size).chain(Some(0)) {
+    let offs = (4..=16u64).step_by(4).filter(|&o| o < size);
+    for off in Iterator::chain(offs, Some(0)) {
         let ip = entry + off;
         // SAFETY: `ops` is a valid ftrace_ops that is never registered.
         let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 1) };
