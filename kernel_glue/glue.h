@@ -48,6 +48,7 @@ void tocpatch_hotplug_unregister(void);
 
 int tocpatch_ftrace_off_register(void);
 void tocpatch_ftrace_off_unregister(void);
+void tocpatch_ftrace_anchor(void);
 int tocpatch_nmi_register(unsigned long *addr);
 struct ftrace_ops;
 struct ftrace_regs;

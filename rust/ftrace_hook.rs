@@ -164,14 +164,6 @@ static TABLE: Atomic<*const Table> = Atomic::new(core::ptr::null());
 /// otherwise.
 static NMI_LOC: Atomic<u64> = Atomic::new(0);
 
-/// A function of ours that nothing calls, kept in the ops' filter so that
-/// the filter is never empty.
-#[inline(never)]
-#[no_mangle]
-extern "C" fn tocpatch_ftrace_anchor() -> u64 {
-    core::hint::black_box(0)
-}
-
 /// Registers the shared ops, its filter holding the anchor alone (module
 /// init, after `site::init`).
 pub(crate) fn init() -> Result {
@@ -185,7 +177,9 @@ pub(crate) fn init() -> Result {
         (*ops).func = Some(tocpatch_ftrace_handler);
         (*ops).flags = bindings::FTRACE_OPS_FL_IPMODIFY as ffi::c_ulong;
     }
-    let anchor = tocpatch_ftrace_anchor as *const () as ffi::c_ulong;
+    // The anchor (kernel_glue/ftrace_anchor.c), which nothing calls, keeps
+    // the filter from being empty.
+    let anchor = glue::tocpatch_ftrace_anchor as *const () as ffi::c_ulong;
     // SAFETY: `ops` is a valid, unregistered ftrace_ops.
     let mut r = unsafe { bindings::ftrace_set_filter_ip(ops, anchor, 0, 0) };
     if r == 0 {

@@ -79,6 +79,7 @@ extern "C" {
     pub(crate) fn tocpatch_hotplug_unregister();
     pub(crate) fn tocpatch_ftrace_off_register() -> ffi::c_int;
     pub(crate) fn tocpatch_ftrace_off_unregister();
+    pub(crate) fn tocpatch_ftrace_anchor();
     pub(crate) fn tocpatch_nmi_register(addr: *mut ffi::c_ulong) -> ffi::c_int;
     pub(crate) fn tocpatch_nmi_send_hook(
         ip: ffi::c_ulong,
