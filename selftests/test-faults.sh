@@ -35,7 +35,7 @@ KL=$D/kmemleak
 DENSE=64
 STRIDE=${TOCPATCH_FAULT_STRIDE:-8}
 
-tap_plan 15
+tap_plan 16
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -71,6 +71,7 @@ faults() {
 	[ -n "$base" ] && load_mod "$base" >/dev/null
 	text0=$(cat "$T/text")
 	status0=$(cat "$S")
+	ref0=$(mod_refcnt tocpatch)
 	n=0 tried=0 failed=0 bad=0 done=0
 	while [ $done = 0 ] && [ $n -lt 2000 ]; do
 		if [ $n -lt $DENSE ]; then
@@ -99,6 +100,7 @@ faults() {
 		[ "$(cat "$T/text")" = "$text0" ] || why="$why text-changed"
 		[ "$(cat "$S")" = "$status0" ] || why="$why status-changed"
 		mod_loaded "$mod" && why="$why module-left-loaded"
+		[ "$(mod_refcnt tocpatch)" = "$ref0" ] || why="$why tocpatch-ref-$ref0-to-$(mod_refcnt tocpatch)"
 		kernel_trouble && why="$why kernel-trouble"
 		if [ -n "$why" ]; then
 			bad=$((bad + 1))
@@ -115,7 +117,7 @@ faults() {
 	diag "$what: $tried fault points tried of the first $last in the enable (every one up to $DENSE, then every ${STRIDE}th), $failed of them made it fail ($((tried - failed)) absorbed), $bad with a failed check"
 	tap_check "$what: ran until the enable saw no injected failure (after $tried points)" [ $done = 1 ]
 	tap_check "$what: some injected failures made the enable fail ($failed)" [ $failed -gt 0 ]
-	tap_check "$what: every failure undone (text, status, module, log): $bad bad" [ $bad = 0 ]
+	tap_check "$what: every failure undone (text, status, module, references, log): $bad bad" [ $bad = 0 ]
 	if [ -n "$base" ]; then
 		disable_patch "$base" >/dev/null
 		unload_mod "$base" >/dev/null
@@ -155,5 +157,6 @@ else
 fi
 unload_mod tocpatch_test_caller >/dev/null
 unload_mod tocpatch_test_target >/dev/null
-unload_mod tocpatch >/dev/null
+out=$(unload_mod tocpatch)
+tap_check "tocpatch unloads at the end${out:+ ($out)}" [ -z "$out" ]
 tap_done
