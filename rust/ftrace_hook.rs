@@ -422,8 +422,9 @@ fn blame(ops: *mut bindings::ftrace_ops, sites: &[Arc<Site>], r: i32) {
         taken = k + 1;
     }
     for s in sites[..taken].iter() {
-        // SAFETY: as above; these were added just now.
-        unsafe { bindings::ftrace_set_filter_ip(ops, s.loc as ffi::c_ulong, 1, 0) };
+        // Added just now; if ftrace cannot take it out, the callback finds
+        // no site there and does nothing.
+        let _ = filter_remove(ops, s.loc);
     }
     drop(h);
     match culprit {
@@ -451,6 +452,23 @@ fn blame(ops: *mut bindings::ftrace_ops, sites: &[Arc<Site>], r: i32) {
             bindings::synchronize_rcu_tasks();
         }
     }
+}
+
+/// Takes `loc` out of the filter of `ops` (registered, under [`HOOKS`]),
+/// trying again while ftrace is out of memory (a filter update allocates
+/// the new filter), a hundred times at most.
+fn filter_remove(ops: *mut bindings::ftrace_ops, loc: u64) -> i32 {
+    let mut r = 0;
+    for _ in 0..100 {
+        // SAFETY: `ops` is registered (the caller holds HOOKS).
+        r = unsafe { bindings::ftrace_set_filter_ip(ops, loc as ffi::c_ulong, 1, 0) };
+        if r != ENOMEM.to_errno() {
+            break;
+        }
+        // SAFETY: plain kernel call in process context.
+        unsafe { bindings::msleep(1) };
+    }
+    r
 }
 
 /// Unhooks every hook of `hooks` with one ftrace update, then waits until
@@ -491,12 +509,28 @@ fn unhook_sites(sites: KVec<Arc<Site>>) {
         let _ = ips.push_within_capacity(s.loc as ffi::c_ulong);
     }
     let mut h = HOOKS.lock();
-    let r = match ops_of(&h) {
-        // SAFETY: `ops` is registered; `ips` holds that many addresses.
-        Ok(ops) => unsafe {
-            bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), ips.len() as u32, 1, 0)
-        },
-        Err(e) => e.to_errno(),
+    let mut warned = false;
+    let r = loop {
+        let r = match ops_of(&h) {
+            // SAFETY: `ops` is registered; `ips` holds that many addresses.
+            Ok(ops) => unsafe {
+                bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), ips.len() as u32, 1, 0)
+            },
+            Err(e) => e.to_errno(),
+        };
+        // A filter update allocates the new filter: out of memory, try
+        // again (the unhook path cannot fail; test-faults.sh injects it).
+        if r != ENOMEM.to_errno() {
+            break r;
+        }
+        if !warned {
+            pr_warn!("unhook: ftrace is out of memory; trying again\n");
+            warned = true;
+        }
+        drop(h);
+        // SAFETY: plain kernel call in process context.
+        unsafe { bindings::msleep(1) };
+        h = HOOKS.lock();
     };
     if r != 0 {
         // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
@@ -564,9 +598,9 @@ pub(crate) fn unhook_nmi() {
     }
     let h = HOOKS.lock();
     if let Ok(ops) = ops_of(&h) {
-        // SAFETY: `ops` is registered.
-        let r = unsafe { bindings::ftrace_set_filter_ip(ops, loc as ffi::c_ulong, 1, 0) };
+        let r = filter_remove(ops, loc);
         if r != 0 {
+            // The shared ops' unregistration at unload takes it out.
             pr_err!("nmi: cannot unhook smp_send_nmi_ipi: {}\n", r);
         }
     }
