@@ -57,8 +57,29 @@ pub fn home(key: u64, mask: usize) -> usize {
     (h >> (64 - mask.count_ones())) as usize & mask
 }
 
-/// The value whose key is `key`, or [`EMPTY`] if there is none. `load(i)`
-/// reads slot `i`; `key_of(v)` the key of value `v`.
+/// The slot holding `key`'s value and the value, if any. `load(i)` reads
+/// slot `i`; `key_of(v)` the key of value `v`.
+#[inline(always)]
+pub fn probe(
+    mask: usize,
+    key: u64,
+    load: impl Fn(usize) -> usize,
+    key_of: impl Fn(usize) -> u64,
+) -> Option<(usize, usize)> {
+    let mut i = home(key, mask);
+    loop {
+        let v = load(i);
+        if v == EMPTY {
+            return None;
+        }
+        if v != TOMB && key_of(v) == key {
+            return Some((i, v));
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// The value whose key is `key`, or [`EMPTY`] if there is none.
 #[inline(always)]
 pub fn lookup(
     mask: usize,
@@ -66,17 +87,7 @@ pub fn lookup(
     load: impl Fn(usize) -> usize,
     key_of: impl Fn(usize) -> u64,
 ) -> usize {
-    let mut i = home(key, mask);
-    loop {
-        let v = load(i);
-        if v == EMPTY {
-            return EMPTY;
-        }
-        if v != TOMB && key_of(v) == key {
-            return v;
-        }
-        i = (i + 1) & mask;
-    }
+    probe(mask, key, load, key_of).map_or(EMPTY, |(_, v)| v)
 }
 
 /// The slot holding `key`'s value, if any.
@@ -86,17 +97,7 @@ pub fn position(
     load: impl Fn(usize) -> usize,
     key_of: impl Fn(usize) -> u64,
 ) -> Option<usize> {
-    let mut i = home(key, mask);
-    loop {
-        let v = load(i);
-        if v == EMPTY {
-            return None;
-        }
-        if v != TOMB && key_of(v) == key {
-            return Some(i);
-        }
-        i = (i + 1) & mask;
-    }
+    probe(mask, key, load, key_of).map(|(i, _)| i)
 }
 
 /// Where an insert of `key` (not in the table) goes: the first tombstone

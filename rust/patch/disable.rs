@@ -16,6 +16,7 @@ use super::{find, s, Func, Patch, Why, REGISTRY};
 use crate::glue;
 use crate::logic::state::{transition, Event, Next, PatchState};
 use crate::site::{self, Unmark};
+use crate::target::Target;
 
 /// Grace periods to wait, at most, after the first one, for calls through
 /// marked prologues to stop after the markers were taken out.
@@ -61,22 +62,9 @@ pub(super) fn unhook(
     };
     let before = late(funcs);
     let mut removed = 0;
-    let sel: KVec<usize> = retry(|| {
-        let mut v = KVec::with_capacity(funcs.len(), GFP_KERNEL)?;
-        for (k, f) in funcs.iter().enumerate() {
-            if which(f) && f.site.is_some() {
-                let _ = v.push_within_capacity(k);
-            }
-        }
-        Ok(v)
-    });
-    let unmarked = retry(|| {
-        let mut ts = KVec::with_capacity(sel.len(), GFP_KERNEL)?;
-        for &k in sel.iter() {
-            let _ = ts.push_within_capacity(&*funcs[k].t);
-        }
-        site::unmark_all(&ts, going)
-    });
+    let sel: KVec<usize> =
+        retry(|| select(funcs, 0..funcs.len(), |f| which(f) && f.site.is_some()));
+    let unmarked = retry(|| site::unmark_all(&targets(funcs, &sel)?, going));
     for (&k, u) in sel.iter().zip(unmarked) {
         let f = &mut funcs[k];
         match u {
@@ -121,22 +109,8 @@ pub(super) fn unhook(
         }
     }
     // Calls are redirected until the places go, as without markers.
-    let going_sel: KVec<usize> = retry(|| {
-        let mut v = KVec::with_capacity(sel.len(), GFP_KERNEL)?;
-        for &k in sel.iter() {
-            if !funcs[k].marker_stuck {
-                let _ = v.push_within_capacity(k);
-            }
-        }
-        Ok(v)
-    });
-    let left = retry(|| {
-        let mut ts = KVec::with_capacity(going_sel.len(), GFP_KERNEL)?;
-        for &k in going_sel.iter() {
-            let _ = ts.push_within_capacity(&*funcs[k].t);
-        }
-        site::leave_all(&ts)
-    });
+    let going_sel = retry(|| select(funcs, sel.iter().copied(), |f| !f.marker_stuck));
+    let left = retry(|| site::leave_all(&targets(funcs, &going_sel)?));
     for (&k, hook_went) in going_sel.iter().zip(left.iter()) {
         if funcs[k].site.take().is_some() {
             done.hooks += 1;
@@ -146,6 +120,28 @@ pub(super) fn unhook(
         }
     }
     done
+}
+
+/// The indexes among `from` of the functions of `funcs` that `pick` takes.
+fn select(
+    funcs: &KVec<Func>,
+    from: impl Iterator<Item = usize> + Clone,
+    pick: impl Fn(&Func) -> bool,
+) -> Result<KVec<usize>> {
+    let mut v = KVec::with_capacity(from.clone().count(), GFP_KERNEL)?;
+    for k in from.filter(|&k| pick(&funcs[k])) {
+        let _ = v.push_within_capacity(k);
+    }
+    Ok(v)
+}
+
+/// The targets of the functions of `funcs` at the indexes `sel`.
+fn targets<'a>(funcs: &'a KVec<Func>, sel: &[usize]) -> Result<KVec<&'a Target>> {
+    let mut ts = KVec::with_capacity(sel.len(), GFP_KERNEL)?;
+    for &k in sel.iter() {
+        let _ = ts.push_within_capacity(&*funcs[k].t);
+    }
+    Ok(ts)
 }
 
 /// Runs `f` until it succeeds: the unhook path cannot fail, and its
