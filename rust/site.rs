@@ -30,9 +30,9 @@
 //! release wait (no live task holds a frame whose owner is the target, or
 //! an address in the patch module's text); `patch/disable.rs` does all of
 //! it before it drops a patch. A target whose site is unhooked needs only
-//! the unregistration, which waits the same way. A site itself lives as
-//! long as its hook is registered: the hook holds it, and ftrace has
-//! finished every callback once the hook is dropped.
+//! the unhook, which waits the same way (`ftrace_hook::unhook_all`). A
+//! site itself lives as long as it is hooked: the hook holds it, and no
+//! callback uses it once the unhook has returned.
 
 use kernel::{
     bindings,
@@ -142,7 +142,7 @@ impl Site {
 /// One site and what only the table changes.
 struct Entry {
     site: Arc<Site>,
-    /// Its registration; dropped (unregistered) with the entry.
+    /// Its hook; unhooked with the entry.
     hook: Option<Hook>,
     /// The targets on it, bottom first; `site.top` is the last.
     stack: KVec<Arc<Target>>,

@@ -294,8 +294,8 @@ pub(super) fn release(
         // lifetime rule), and a task the callback sent on its way to the
         // replacement may be preempted before it (in ftrace_caller's exit
         // or the entry trampoline, where the release scan does not see the
-        // replacement's address). An unregistered hook had ftrace wait for
-        // both; a shared one waits here, as ftrace does for dynamic ops:
+        // replacement's address). The unhook of a site waits for both; a
+        // site that stays hooked waits here, as ftrace does for dynamic ops:
         // the rude grace period covers callbacks where RCU-tasks does not
         // look (idle, CPUs going offline).
         // SAFETY: plain kernel calls in process context.
