@@ -57,17 +57,17 @@ use kernel::{
 use crate::asm_shim::{self, Env};
 use crate::glue;
 use crate::logic::insn::{reloads_toc, CallKind};
-use crate::logic::iptable::{self, EMPTY, TOMB};
+use crate::logic::iptable::{self, Shape, EMPTY, TOMB};
 use crate::logic::shadow::Frame;
 use crate::shadow;
 use crate::site::Site;
 use crate::target::{Target, TOC_SAVE_SLOT};
 use crate::trampoline;
 
-/// The callback's table: `mask + 1` slots, each [`EMPTY`], [`TOMB`] or a
-/// `*const Site` (`logic/iptable.rs`).
+/// The callback's table: `shape.mask + 1` slots, each [`EMPTY`], [`TOMB`]
+/// or a `*const Site` (`logic/iptable.rs`).
 struct Table {
-    mask: usize,
+    shape: Shape,
     slots: KVec<usize>,
 }
 
@@ -77,7 +77,7 @@ impl Table {
         slots.resize(cap, EMPTY, GFP_KERNEL)?;
         Ok(KBox::new(
             Table {
-                mask: cap - 1,
+                shape: Shape::new(cap),
                 slots,
             },
             GFP_KERNEL,
@@ -87,7 +87,8 @@ impl Table {
     /// Slot `i`, as the callback reads it (`READ_ONCE`).
     #[inline(always)]
     fn load(&self, i: usize) -> usize {
-        // SAFETY: `i <= mask`, within the array; an aligned volatile load.
+        // SAFETY: `i <= shape.mask`, within the array; an aligned volatile
+        // load.
         unsafe { core::ptr::read_volatile(self.slots.as_ptr().add(i)) }
     }
 
@@ -99,7 +100,7 @@ impl Table {
             .as_mut_ptr()
             .wrapping_add(i)
             .cast::<Atomic<usize>>();
-        // SAFETY: `i <= mask`; `Atomic<usize>` has the layout of `usize`.
+        // SAFETY: `i <= shape.mask`; `Atomic<usize>` has the layout of `usize`.
         unsafe { (*p).store(v, Release) };
     }
 
@@ -107,7 +108,7 @@ impl Table {
     #[inline(always)]
     fn lookup(&self, key: u64) -> Option<&Site> {
         let v = iptable::lookup(
-            self.mask,
+            self.shape,
             key,
             |i| self.load(i),
             // SAFETY: a value in the table points to a live site (the
@@ -120,7 +121,7 @@ impl Table {
 
     fn position(&self, key: u64) -> Option<usize> {
         iptable::position(
-            self.mask,
+            self.shape,
             key,
             |i| self.load(i),
             // SAFETY: as in `lookup`.
@@ -347,7 +348,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
     let used = h.used;
     let grow = {
         let t = h.table.as_ref().ok_or(ENODEV)?;
-        !iptable::fits(t.mask + 1, used, n)
+        !iptable::fits(t.shape.mask + 1, used, n)
     };
     if grow {
         // Copy the live entries into a bigger array, tombstones dropped.
@@ -359,7 +360,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
             for &v in live() {
                 // SAFETY: a table value points to a live site.
                 let key = unsafe { (*(v as *const Site)).loc };
-                let (i, _) = iptable::free_slot(t.mask, key, |i| t.load(i));
+                let (i, _) = iptable::free_slot(t.shape, key, |i| t.load(i));
                 t.store(i, v);
             }
             t
@@ -374,7 +375,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
     let t = h.table.as_mut().ok_or(ENODEV)?;
     let mut fresh = 0;
     for s in sites {
-        let (i, was_empty) = iptable::free_slot(t.mask, s.loc, |i| t.load(i));
+        let (i, was_empty) = iptable::free_slot(t.shape, s.loc, |i| t.load(i));
         t.store(i, Arc::as_ptr(s) as usize);
         fresh += usize::from(was_empty);
     }

@@ -43,30 +43,52 @@ pub fn fits(cap: usize, used: usize, more: usize) -> bool {
     used.saturating_add(more).saturating_mul(2) <= cap
 }
 
-/// The first slot a probe for `key` looks at, in an array of `mask + 1`
-/// slots. Text addresses are word aligned, and the ftrace locations of a
-/// patch's functions may be evenly spaced (functions of one size, as in
-/// the benchmark's generated module), which a plain multiplicative hash
-/// clusters for some spacings: the word index is folded with itself
-/// shifted by 7 first, then multiplied by 2^64/phi, and the top bits are
-/// kept (the tests measure probe lengths over such spacings).
+/// The geometry of an array of slots, computed once when it is made so
+/// that a probe loads it rather than computes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// The number of slots less one (a power of two less one).
+    pub mask: usize,
+    /// 64 less the number of index bits.
+    shift: u32,
+    /// The hash multiplier.
+    mult: u64,
+}
+
+impl Shape {
+    /// The shape of an array of `cap` slots, a power of two of at least 2.
+    pub fn new(cap: usize) -> Self {
+        Shape {
+            mask: cap - 1,
+            shift: 64 - cap.trailing_zeros(),
+            mult: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+}
+
+/// The first slot a probe for `key` looks at. Text addresses are word
+/// aligned, and the ftrace locations of a patch's functions may be evenly
+/// spaced (functions of one size, as in the benchmark's generated module),
+/// which a plain multiplicative hash clusters for some spacings: the word
+/// index is folded with itself shifted by 7 first, then multiplied by
+/// 2^64/phi, and the top bits are kept (the tests measure probe lengths
+/// over such spacings).
 #[inline(always)]
-pub fn home(key: u64, mask: usize) -> usize {
+pub fn home(key: u64, s: Shape) -> usize {
     let w = key >> 2;
-    let h = (w ^ (w >> 7)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (h >> (64 - mask.count_ones())) as usize & mask
+    ((w ^ (w >> 7)).wrapping_mul(s.mult) >> s.shift) as usize & s.mask
 }
 
 /// The slot holding `key`'s value and the value, if any. `load(i)` reads
 /// slot `i`; `key_of(v)` the key of value `v`.
 #[inline(always)]
 pub fn probe(
-    mask: usize,
+    s: Shape,
     key: u64,
     load: impl Fn(usize) -> usize,
     key_of: impl Fn(usize) -> u64,
 ) -> Option<(usize, usize)> {
-    let mut i = home(key, mask);
+    let mut i = home(key, s);
     loop {
         let v = load(i);
         if v == EMPTY {
@@ -75,42 +97,42 @@ pub fn probe(
         if v != TOMB && key_of(v) == key {
             return Some((i, v));
         }
-        i = (i + 1) & mask;
+        i = (i + 1) & s.mask;
     }
 }
 
 /// The value whose key is `key`, or [`EMPTY`] if there is none.
 #[inline(always)]
 pub fn lookup(
-    mask: usize,
+    s: Shape,
     key: u64,
     load: impl Fn(usize) -> usize,
     key_of: impl Fn(usize) -> u64,
 ) -> usize {
-    probe(mask, key, load, key_of).map_or(EMPTY, |(_, v)| v)
+    probe(s, key, load, key_of).map_or(EMPTY, |(_, v)| v)
 }
 
 /// The slot holding `key`'s value, if any.
 pub fn position(
-    mask: usize,
+    s: Shape,
     key: u64,
     load: impl Fn(usize) -> usize,
     key_of: impl Fn(usize) -> u64,
 ) -> Option<usize> {
-    probe(mask, key, load, key_of).map(|(i, _)| i)
+    probe(s, key, load, key_of).map(|(i, _)| i)
 }
 
 /// Where an insert of `key` (not in the table) goes: the first tombstone
 /// or empty slot on its probe. Returns the slot and whether it was empty
 /// (the caller counts used slots: a reused tombstone was counted already).
-pub fn free_slot(mask: usize, key: u64, load: impl Fn(usize) -> usize) -> (usize, bool) {
-    let mut i = home(key, mask);
+pub fn free_slot(s: Shape, key: u64, load: impl Fn(usize) -> usize) -> (usize, bool) {
+    let mut i = home(key, s);
     loop {
         let v = load(i);
         if v == EMPTY || v == TOMB {
             return (i, v == EMPTY);
         }
-        i = (i + 1) & mask;
+        i = (i + 1) & s.mask;
     }
 }
 
@@ -135,19 +157,19 @@ mod tests {
                 used: 0,
             }
         }
-        fn mask(&self) -> usize {
-            self.slots.len() - 1
+        fn shape(&self) -> Shape {
+            Shape::new(self.slots.len())
         }
         fn get(&self, key: u64) -> Option<u64> {
             let keys = &self.keys;
-            let v = lookup(self.mask(), key, |i| self.slots[i], |v| keys[v - 2]);
+            let v = lookup(self.shape(), key, |i| self.slots[i], |v| keys[v - 2]);
             (v != EMPTY).then(|| keys[v - 2])
         }
         fn insert(&mut self, key: u64) {
             assert!(fits(self.slots.len(), self.used, 1));
             self.keys.push(key);
             let v = self.keys.len() + 1;
-            let (i, was_empty) = free_slot(self.mask(), key, |i| self.slots[i]);
+            let (i, was_empty) = free_slot(self.shape(), key, |i| self.slots[i]);
             self.slots[i] = v;
             if was_empty {
                 self.used += 1;
@@ -155,7 +177,7 @@ mod tests {
         }
         fn remove(&mut self, key: u64) -> bool {
             let keys = &self.keys;
-            match position(self.mask(), key, |i| self.slots[i], |v| keys[v - 2]) {
+            match position(self.shape(), key, |i| self.slots[i], |v| keys[v - 2]) {
                 Some(i) => {
                     self.slots[i] = TOMB;
                     true
@@ -206,12 +228,13 @@ mod tests {
     /// Probe lengths (worst, mean) of `n` keys `stride` bytes apart.
     fn probes(n: u64, stride: u64) -> (usize, f64) {
         let cap = capacity_for(n as usize);
+        let shape = Shape::new(cap);
         let mask = cap - 1;
         let mut slots = vec![0u32; cap];
         let (mut worst, mut sum) = (0, 0);
         for k in 0..n {
             let key = 0xc008_0000_0001_0008 + stride * k;
-            let mut i = home(key, mask);
+            let mut i = home(key, shape);
             let mut p = 0;
             while slots[i] != 0 {
                 i = (i + 1) & mask;
@@ -245,7 +268,7 @@ mod tests {
         let mut worst = 0;
         for k in 0..1000u64 {
             key += 16 + (k * 7919 % 61) * 4 * (1 + k % 5);
-            let mut i = home(key, cap - 1);
+            let mut i = home(key, Shape::new(cap));
             let mut p = 0;
             while slots[i] != 0 {
                 i = (i + 1) & (cap - 1);
