@@ -232,63 +232,86 @@ pub(crate) fn fini() {
     h.retired = KVec::new();
 }
 
-/// The ftrace location of the function at `entry` (its global entry):
-/// the address of its call to ftrace, the callback's `ip`. ftrace accepts
-/// in a filter a function's start (mapped to its location) or the exact
-/// location, nothing else in between; a throw-away ops tells which word
-/// it is: the first word after the entry that ftrace accepts, within the
-/// function (kallsyms' size: a word past the end may be the next
-/// function's start) and within its first 16 bytes (the kernel's own
-/// ppc64 livepatch code looks no further), or else the entry itself. The
-/// word found must be a nop or a branch (the call site, patched or not).
-pub(crate) fn location(entry: u64, name: &str) -> Result<u64> {
-    let size = crate::symbols::symbol_at(entry)
-        .filter(|&(start, _, _)| start == entry)
-        .map_or(4, |(_, size, _)| size);
-    let scratch: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
-    let ops = scratch.get();
-    let mut loc = None;
-    let mut err = 0;
-    let offs = (4..=16u64).step_by(4).filter(|&o| o < size);
-    for off in Iterator::chain(offs, Some(0)) {
-        let ip = entry + off;
-        // SAFETY: `ops` is a valid ftrace_ops that is never registered.
-        let r = unsafe { bindings::ftrace_set_filter_ip(ops, ip as ffi::c_ulong, 0, 1) };
-        if r == 0 {
-            loc = Some(ip);
-            break;
-        }
-        if r != EINVAL.to_errno() {
-            err = r;
-            break;
+/// Finds functions' ftrace locations: the address of a function's call
+/// to ftrace, the callback's `ip`. ftrace accepts in a filter a function's
+/// start (mapped to its location) or the exact location, nothing else in
+/// between; a throw-away ops that is never registered tells which word it
+/// is.
+pub(crate) struct Prober(KBox<Opaque<bindings::ftrace_ops>>);
+
+impl Prober {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Prober(KBox::new(Opaque::zeroed(), GFP_KERNEL)?))
+    }
+
+    /// Whether ftrace takes `ip` into a filter (`Err` if it fails for
+    /// another reason than refusing the address).
+    fn accepts(&self, ip: u64) -> Result<bool> {
+        // SAFETY: a valid ftrace_ops that is never registered.
+        let r = unsafe { bindings::ftrace_set_filter_ip(self.0.get(), ip as ffi::c_ulong, 0, 1) };
+        match r {
+            0 => Ok(true),
+            r if r == EINVAL.to_errno() => Ok(false),
+            r => Err(Error::from_errno(r)),
         }
     }
-    // SAFETY: never registered.
-    unsafe { bindings::ftrace_free_filter(ops) };
-    if err != 0 {
-        pr_err!("{}: ftrace_set_filter_ip: {}\n", name, err);
-        return Err(Error::from_errno(err));
+
+    /// The ftrace location of the function `name` at `entry` (its global
+    /// entry; its text stays mapped during the call). The location word is
+    /// a nop or a branch (the call site, patched or not): the first such
+    /// word after the entry that ftrace accepts, within the function
+    /// (kallsyms' size: a word past its end may be the next function's
+    /// location) and within its first 16 bytes (the kernel's own ppc64
+    /// livepatch code looks no further), or else the entry itself.
+    /// Mostly one probe: only call-site-like words are asked about.
+    pub(crate) fn location(&self, entry: u64, name: &str) -> Result<u64> {
+        let size = crate::symbols::symbol_at(entry)
+            .filter(|&(start, _, _)| start == entry)
+            .map_or(4, |(_, size, _)| size);
+        let call_site = |ip: u64| {
+            // SAFETY: `ip` is within the function's first 16 bytes and its
+            // kallsyms size (or is its entry), in mapped text.
+            let w = unsafe { core::ptr::read_volatile(ip as *const u32) };
+            w == 0x6000_0000 || w >> 26 == 18
+        };
+        let offs = (4..=16u64).step_by(4).filter(|&o| o < size);
+        let found = (|| {
+            for ip in Iterator::chain(offs, Some(0)).map(|o| entry + o) {
+                if call_site(ip) && self.accepts(ip)? {
+                    return Ok(Some(ip));
+                }
+            }
+            Ok(None)
+        })();
+        match found {
+            Ok(Some(loc)) => Ok(loc),
+            Err(e) => {
+                pr_err!("{}: ftrace_set_filter_ip: {:?}\n", name, e);
+                Err(e)
+            }
+            Ok(None) if self.accepts(entry).unwrap_or(false) => {
+                pr_err!(
+                    "{}: its ftrace location is not in its first 16 bytes: cannot hook it\n",
+                    name
+                );
+                Err(EINVAL)
+            }
+            Ok(None) => {
+                pr_err!(
+                    "{}: ftrace cannot hook it (not an ftrace location: notrace?)\n",
+                    name
+                );
+                Err(EINVAL)
+            }
+        }
     }
-    let Some(loc) = loc else {
-        pr_err!(
-            "{}: ftrace cannot hook it (not an ftrace location: notrace?)\n",
-            name
-        );
-        return Err(EINVAL);
-    };
-    // SAFETY: `loc` is in the function's text, which is mapped while its
-    // module is held (the caller's contract).
-    let w = unsafe { core::ptr::read_volatile(loc as *const u32) };
-    if w != 0x6000_0000 && w >> 26 != 18 {
-        pr_err!(
-            "{}: its ftrace location is not in its first 16 bytes ({:#x} at {:#x}): cannot hook it\n",
-            name,
-            w,
-            loc
-        );
-        return Err(EINVAL);
+}
+
+impl Drop for Prober {
+    fn drop(&mut self) {
+        // SAFETY: never registered: frees what the filter calls allocated.
+        unsafe { bindings::ftrace_free_filter(self.0.get()) };
     }
-    Ok(loc)
 }
 
 /// A hooked site: while it exists, ftrace calls [`tocpatch_ftrace_handler`]
@@ -576,7 +599,7 @@ fn unhook_sites(sites: KVec<Arc<Site>>) {
 /// Hooks `smp_send_nmi_ipi()` at `addr` for `nmi.rs`: its calls go to
 /// `tocpatch_nmi_send_hook()` (kernel_glue/nmi.c).
 pub(crate) fn hook_nmi(addr: u64) -> Result {
-    let loc = location(addr, "smp_send_nmi_ipi")?;
+    let loc = Prober::new()?.location(addr, "smp_send_nmi_ipi")?;
     let h = HOOKS.lock();
     let ops = ops_of(&h)?;
     NMI_LOC.store(loc, Release);

@@ -194,6 +194,8 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
     let mut fresh: KVec<(Arc<Site>, KVec<Arc<Target>>, usize)> = KVec::new();
     sites.reserve(ts.len(), GFP_KERNEL)?;
     fresh.reserve(ts.len(), GFP_KERNEL)?;
+    // One throw-away ops finds the ftrace locations of all new sites.
+    let mut prober = None;
     for t in ts.iter() {
         if let Some(i) = find(&sites, t.global_entry) {
             sites[i].stack.reserve(1, GFP_KERNEL)?;
@@ -206,7 +208,13 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
             out.push(f.0.clone(), GFP_KERNEL)?;
             continue;
         }
-        let loc = ftrace_hook::location(t.global_entry, t.name())?;
+        if prober.is_none() {
+            prober = Some(ftrace_hook::Prober::new()?);
+        }
+        let loc = match prober.as_ref() {
+            Some(p) => p.location(t.global_entry, t.name())?,
+            None => return Err(ENOMEM),
+        };
         let mut stack = KVec::new();
         stack.reserve(1, GFP_KERNEL)?;
         let site = Arc::new(
