@@ -36,7 +36,7 @@
 //!
 //! The table. Its key is a function's ftrace location (`rec->ip`, the
 //! callback's `ip`), which ftrace does not tell modules (`ftrace_location()`
-//! is not exported): [`location`] finds it with the exported filter
+//! is not exported): [`Prober`] finds it with the exported filter
 //! interface. Entries are the sites themselves (`logic/iptable.rs`): a
 //! site goes in before its location goes into the filter, and out after
 //! the location left the filter and the grace periods ftrace waits for

@@ -292,7 +292,7 @@ fn out_is_fresh(fresh: &KVec<Arc<Site>>, ip: u64) -> bool {
 }
 
 /// Puts `t` on top of its site's stack: from now on its function's calls
-/// go to its replacement. `t`'s function must have a place ([`join`]).
+/// go to its replacement. `t`'s function must have a place ([`join_all`]).
 pub(crate) fn activate(t: &Arc<Target>) {
     let mut sites = SITES.lock();
     let Some(i) = find(&sites, t.global_entry) else {
@@ -324,7 +324,7 @@ pub(crate) fn deactivate(t: &Target) {
     }
 }
 
-/// What [`unmark`] did.
+/// What [`unmark_all`] did for a function.
 pub(crate) enum Unmark {
     /// Other functions still have a place on the site: the marker stays.
     Shared,
