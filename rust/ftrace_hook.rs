@@ -104,29 +104,17 @@ impl Table {
         unsafe { (*p).store(v, Release) };
     }
 
-    /// The site keyed `key`, if any.
+    /// The slot and the site keyed `key`, if any.
     #[inline(always)]
-    fn lookup(&self, key: u64) -> Option<&Site> {
-        let v = iptable::lookup(
-            self.shape,
-            key,
-            |i| self.load(i),
+    fn probe(&self, key: u64) -> Option<(usize, &Site)> {
+        let key_of = |v: usize| {
             // SAFETY: a value in the table points to a live site (the
             // module comment).
-            |v| unsafe { (*(v as *const Site)).loc },
-        );
+            unsafe { (*(v as *const Site)).loc }
+        };
+        let (i, v) = iptable::probe(self.shape, key, |i| self.load(i), key_of)?;
         // SAFETY: as above.
-        (v != EMPTY).then(|| unsafe { &*(v as *const Site) })
-    }
-
-    fn position(&self, key: u64) -> Option<usize> {
-        iptable::position(
-            self.shape,
-            key,
-            |i| self.load(i),
-            // SAFETY: as in `lookup`.
-            |v| unsafe { (*(v as *const Site)).loc },
-        )
+        Some((i, unsafe { &*(v as *const Site) }))
     }
 }
 
@@ -341,7 +329,7 @@ impl Drop for Hook {
     }
 }
 
-/// The hook of the site keyed `loc` in `h`'s table (write side).
+/// The shared ops, while registered.
 fn ops_of(h: &Hooks) -> Result<*mut bindings::ftrace_ops> {
     h.ops.as_ref().map(|o| o.get()).ok_or(ENODEV)
 }
@@ -410,7 +398,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
         // the entries out again, and find the function ftrace refuses.
         let t = h.table.as_mut().ok_or(ENODEV)?;
         for s in sites {
-            if let Some(i) = t.position(s.loc) {
+            if let Some((i, _)) = t.probe(s.loc) {
                 t.store(i, TOMB);
             }
         }
@@ -448,7 +436,7 @@ fn blame(ops: *mut bindings::ftrace_ops, sites: &[Arc<Site>], r: i32) {
     for s in sites[..taken].iter() {
         // Added just now; if ftrace cannot take it out, the callback finds
         // no site there and does nothing.
-        let _ = filter_remove(ops, s.loc);
+        let _ = filter_remove(ops, &mut [s.loc as ffi::c_ulong]);
     }
     drop(h);
     match culprit {
@@ -478,21 +466,28 @@ fn blame(ops: *mut bindings::ftrace_ops, sites: &[Arc<Site>], r: i32) {
     }
 }
 
-/// Takes `loc` out of the filter of `ops` (registered, under [`HOOKS`]),
-/// trying again while ftrace is out of memory (a filter update allocates
-/// the new filter), a hundred times at most.
-fn filter_remove(ops: *mut bindings::ftrace_ops, loc: u64) -> i32 {
-    let mut r = 0;
-    for _ in 0..100 {
-        // SAFETY: `ops` is registered (the caller holds HOOKS).
-        r = unsafe { bindings::ftrace_set_filter_ip(ops, loc as ffi::c_ulong, 1, 0) };
+/// Takes `locs` out of the filter of `ops` (registered; the caller holds
+/// [`HOOKS`]) with one update. A filter update allocates the new filter:
+/// while ftrace is out of memory it is tried again, 1 ms apart, with one
+/// warning (the unhook paths cannot fail; test-faults.sh injects it). Any
+/// other error is returned.
+fn filter_remove(ops: *mut bindings::ftrace_ops, locs: &mut [ffi::c_ulong]) -> i32 {
+    let mut warned = false;
+    loop {
+        // SAFETY: `ops` is registered; `locs` holds that many addresses.
+        let r = unsafe {
+            bindings::ftrace_set_filter_ips(ops, locs.as_mut_ptr(), locs.len() as u32, 1, 0)
+        };
         if r != ENOMEM.to_errno() {
-            break;
+            return r;
+        }
+        if !warned {
+            pr_warn!("unhook: ftrace is out of memory; trying again\n");
+            warned = true;
         }
         // SAFETY: plain kernel call in process context.
         unsafe { bindings::msleep(1) };
     }
-    r
 }
 
 /// Unhooks every hook of `hooks` with one ftrace update, then waits until
@@ -533,28 +528,9 @@ fn unhook_sites(sites: KVec<Arc<Site>>) {
         let _ = ips.push_within_capacity(s.loc as ffi::c_ulong);
     }
     let mut h = HOOKS.lock();
-    let mut warned = false;
-    let r = loop {
-        let r = match ops_of(&h) {
-            // SAFETY: `ops` is registered; `ips` holds that many addresses.
-            Ok(ops) => unsafe {
-                bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), ips.len() as u32, 1, 0)
-            },
-            Err(e) => e.to_errno(),
-        };
-        // A filter update allocates the new filter: out of memory, try
-        // again (the unhook path cannot fail; test-faults.sh injects it).
-        if r != ENOMEM.to_errno() {
-            break r;
-        }
-        if !warned {
-            pr_warn!("unhook: ftrace is out of memory; trying again\n");
-            warned = true;
-        }
-        drop(h);
-        // SAFETY: plain kernel call in process context.
-        unsafe { bindings::msleep(1) };
-        h = HOOKS.lock();
+    let r = match ops_of(&h) {
+        Ok(ops) => filter_remove(ops, &mut ips),
+        Err(e) => e.to_errno(),
     };
     if r != 0 {
         // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
@@ -587,7 +563,7 @@ fn unhook_sites(sites: KVec<Arc<Site>>) {
     let mut h = HOOKS.lock();
     if let Some(t) = h.table.as_mut() {
         for s in sites.iter() {
-            if let Some(i) = t.position(s.loc) {
+            if let Some((i, _)) = t.probe(s.loc) {
                 t.store(i, TOMB);
             }
         }
@@ -622,7 +598,7 @@ pub(crate) fn unhook_nmi() {
     }
     let h = HOOKS.lock();
     if let Ok(ops) = ops_of(&h) {
-        let r = filter_remove(ops, loc);
+        let r = filter_remove(ops, &mut [loc as ffi::c_ulong]);
         if r != 0 {
             // The shared ops' unregistration at unload takes it out.
             pr_err!("nmi: cannot unhook smp_send_nmi_ipi: {}\n", r);
@@ -678,7 +654,7 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     let Some(table) = (unsafe { read_once(&TABLE).as_ref() }) else {
         return;
     };
-    let Some(site) = table.lookup(ip as u64) else {
+    let Some((_, site)) = table.probe(ip as u64) else {
         if ip as u64 == read_once(&NMI_LOC) {
             // SAFETY: the NMI hook's callback, with ftrace's arguments.
             unsafe { glue::tocpatch_nmi_send_hook(ip, parent_ip, op.cast(), fregs.cast()) };

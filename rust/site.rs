@@ -194,12 +194,16 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
     let mut fresh: KVec<(Arc<Site>, KVec<Arc<Target>>, usize)> = KVec::new();
     sites.reserve(ts.len(), GFP_KERNEL)?;
     fresh.reserve(ts.len(), GFP_KERNEL)?;
+    // The entries of existing sites that `ts` takes places on (one each:
+    // entries are only appended, at the commit, so the indexes hold).
+    let mut joined = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
     // One throw-away ops finds the ftrace locations of all new sites.
     let mut prober = None;
     for t in ts.iter() {
         if let Some(i) = find(&sites, t.global_entry) {
             sites[i].stack.reserve(1, GFP_KERNEL)?;
             out.push(sites[i].site.clone(), GFP_KERNEL)?;
+            joined.push(i, GFP_KERNEL)?;
             continue;
         }
         if let Some(f) = fresh.iter_mut().find(|f| f.0.ip == t.global_entry) {
@@ -276,19 +280,10 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
             users,
         });
     }
-    for t in ts.iter() {
-        if out_is_fresh(&new_sites, t.global_entry) {
-            continue;
-        }
-        if let Some(i) = find(&sites, t.global_entry) {
-            sites[i].users += 1;
-        }
+    for &i in joined.iter() {
+        sites[i].users += 1;
     }
     Ok(out)
-}
-
-fn out_is_fresh(fresh: &KVec<Arc<Site>>, ip: u64) -> bool {
-    fresh.iter().any(|s| s.ip == ip)
 }
 
 /// Puts `t` on top of its site's stack: from now on its function's calls
@@ -346,13 +341,16 @@ pub(crate) fn unmark_all(ts: &[&Target], going: bool) -> Result<KVec<Unmark>> {
     let sites = SITES.lock();
     let mut out = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
     let mut ips = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
-    for t in ts.iter() {
-        let u = match find(&sites, t.global_entry).map(|i| &sites[i]) {
+    // For each marker to take out: its place in `out` and its site's entry.
+    let mut todo = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
+    for (k, t) in ts.iter().enumerate() {
+        let u = match find(&sites, t.global_entry) {
             None => Unmark::Out,
-            Some(e) if e.users > 1 => Unmark::Shared,
-            Some(e) if !e.site.placed() => Unmark::Out,
-            Some(e) => {
-                ips.push(e.site.ip, GFP_KERNEL)?;
+            Some(i) if sites[i].users > 1 => Unmark::Shared,
+            Some(i) if !sites[i].site.placed() => Unmark::Out,
+            Some(i) => {
+                ips.push(sites[i].site.ip, GFP_KERNEL)?;
+                todo.push((k, i), GFP_KERNEL)?;
                 Unmark::Removed
             }
         };
@@ -361,26 +359,18 @@ pub(crate) fn unmark_all(ts: &[&Target], going: bool) -> Result<KVec<Unmark>> {
     let results = markers::remove_all(&ips)?;
     // SAFETY: plain clock read.
     let now = unsafe { bindings::ktime_get_mono_fast_ns() };
-    let mut r = results.iter();
-    for (t, u) in ts.iter().zip(out.iter_mut()) {
-        if !matches!(u, Unmark::Removed) {
-            continue;
-        }
-        let res = r.next();
-        let Some(e) = find(&sites, t.global_entry).map(|i| &sites[i]) else {
-            continue;
-        };
+    for (&(k, i), res) in todo.iter().zip(results.iter()) {
+        let site = &sites[i].site;
         match res {
-            Some(Ok(())) => {}
-            Some(Err(_)) if going => markers::forget(e.site.ip),
-            Some(Err(err)) => {
-                *u = Unmark::Stuck(*err);
+            Ok(()) => {}
+            Err(_) if going => markers::forget(site.ip),
+            Err(err) => {
+                out[k] = Unmark::Stuck(*err);
                 continue;
             }
-            None => continue,
         }
-        e.site.placed.store(false, Relaxed);
-        e.site.markers_out_ns.store(now.max(1), Relaxed);
+        site.placed.store(false, Relaxed);
+        site.markers_out_ns.store(now.max(1), Relaxed);
     }
     Ok(out)
 }

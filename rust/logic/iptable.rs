@@ -101,27 +101,6 @@ pub fn probe(
     }
 }
 
-/// The value whose key is `key`, or [`EMPTY`] if there is none.
-#[inline(always)]
-pub fn lookup(
-    s: Shape,
-    key: u64,
-    load: impl Fn(usize) -> usize,
-    key_of: impl Fn(usize) -> u64,
-) -> usize {
-    probe(s, key, load, key_of).map_or(EMPTY, |(_, v)| v)
-}
-
-/// The slot holding `key`'s value, if any.
-pub fn position(
-    s: Shape,
-    key: u64,
-    load: impl Fn(usize) -> usize,
-    key_of: impl Fn(usize) -> u64,
-) -> Option<usize> {
-    probe(s, key, load, key_of).map(|(i, _)| i)
-}
-
 /// Where an insert of `key` (not in the table) goes: the first tombstone
 /// or empty slot on its probe. Returns the slot and whether it was empty
 /// (the caller counts used slots: a reused tombstone was counted already).
@@ -162,8 +141,7 @@ mod tests {
         }
         fn get(&self, key: u64) -> Option<u64> {
             let keys = &self.keys;
-            let v = lookup(self.shape(), key, |i| self.slots[i], |v| keys[v - 2]);
-            (v != EMPTY).then(|| keys[v - 2])
+            probe(self.shape(), key, |i| self.slots[i], |v| keys[v - 2]).map(|(_, v)| keys[v - 2])
         }
         fn insert(&mut self, key: u64) {
             assert!(fits(self.slots.len(), self.used, 1));
@@ -177,8 +155,8 @@ mod tests {
         }
         fn remove(&mut self, key: u64) -> bool {
             let keys = &self.keys;
-            match position(self.shape(), key, |i| self.slots[i], |v| keys[v - 2]) {
-                Some(i) => {
+            match probe(self.shape(), key, |i| self.slots[i], |v| keys[v - 2]) {
+                Some((i, _)) => {
                     self.slots[i] = TOMB;
                     true
                 }
