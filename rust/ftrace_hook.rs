@@ -315,16 +315,8 @@ unsafe impl Send for Hook {}
 
 impl Drop for Hook {
     fn drop(&mut self) {
-        if let Some(site) = self.site.take() {
-            let mut v = KVec::new();
-            if v.push(site, GFP_KERNEL).is_err() {
-                // Cannot unhook without memory: keep it for good.
-                pr_err!("cannot unhook a function: out of memory; its hook stays\n");
-                // SAFETY: plain call; our own module is live.
-                unsafe { glue::tocpatch_pin_self() };
-                return;
-            }
-            unhook_sites(v);
+        if self.site.is_some() {
+            unhook_hooks(core::slice::from_mut(self));
         }
     }
 }
@@ -490,47 +482,58 @@ fn filter_remove(ops: *mut bindings::ftrace_ops, locs: &mut [ffi::c_ulong]) -> i
     }
 }
 
+/// Locations per filter update when the array for one update cannot be
+/// allocated: an unhook cannot fail, so it falls back to a buffer on the
+/// stack, at the cost of more updates.
+const UNHOOK_CHUNK: usize = 16;
+
 /// Unhooks every hook of `hooks` with one ftrace update, then waits until
 /// ftrace has finished every callback that may have found their sites.
 pub(crate) fn unhook_all(mut hooks: KVec<Hook>) {
-    let mut sites = KVec::new();
-    if sites.reserve(hooks.len(), GFP_KERNEL).is_err() {
-        // One at a time, each hook's drop.
-        drop(hooks);
-        return;
-    }
-    for h in hooks.iter_mut() {
-        if let Some(s) = h.site.take() {
-            let _ = sites.push_within_capacity(s);
-        }
-    }
-    unhook_sites(sites);
+    unhook_hooks(&mut hooks);
 }
 
-fn unhook_sites(sites: KVec<Arc<Site>>) {
-    if sites.is_empty() {
+/// Unhooks the hooks of `hooks` that still have a site (see [`unhook_all`])
+/// without failing: the one allocation it tries (the location array, for
+/// one ftrace update) has a fallback, and ftrace's own allocations are
+/// retried ([`filter_remove`]). Only a refusal of ftrace itself (after
+/// `ftrace_kill()`) keeps hooks, and tocpatch with them.
+fn unhook_hooks(hooks: &mut [Hook]) {
+    let n = hooks.iter().filter(|h| h.site.is_some()).count();
+    if n == 0 {
         return;
     }
-    let mut ips = KVec::new();
-    if ips.reserve(sites.len(), GFP_KERNEL).is_err() {
-        pr_err!(
-            "cannot unhook {} function(s): out of memory; their hooks stay\n",
-            sites.len()
-        );
-        for s in sites {
-            core::mem::forget(s);
-        }
-        // SAFETY: plain call; our own module is live.
-        unsafe { glue::tocpatch_pin_self() };
-        return;
-    }
-    for s in sites.iter() {
-        let _ = ips.push_within_capacity(s.loc as ffi::c_ulong);
-    }
+    let locs = || {
+        hooks
+            .iter()
+            .filter_map(|h| h.site.as_ref())
+            .map(|s| s.loc as ffi::c_ulong)
+    };
     let mut h = HOOKS.lock();
     let r = match ops_of(&h) {
-        Ok(ops) => filter_remove(ops, &mut ips),
         Err(e) => e.to_errno(),
+        Ok(ops) => match KVec::with_capacity(n, GFP_KERNEL) {
+            Ok(mut ips) => {
+                for l in locs() {
+                    let _ = ips.push_within_capacity(l);
+                }
+                filter_remove(ops, &mut ips)
+            }
+            Err(_) => {
+                let mut r = 0;
+                let mut buf = [0 as ffi::c_ulong; UNHOOK_CHUNK];
+                let mut all = locs().peekable();
+                while r == 0 && all.peek().is_some() {
+                    let mut k = 0;
+                    for (slot, l) in buf.iter_mut().zip(all.by_ref()) {
+                        *slot = l;
+                        k += 1;
+                    }
+                    r = filter_remove(ops, &mut buf[..k]);
+                }
+                r
+            }
+        },
     };
     if r != 0 {
         // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
@@ -538,7 +541,7 @@ fn unhook_sites(sites: KVec<Arc<Site>>) {
         // (design.rst, "ftrace_kill()"). Their stacks are empty by now (a
         // hook goes with its last target), so the callback only repairs
         // r2.
-        for s in sites {
+        for s in hooks.iter_mut().filter_map(|h| h.site.take()) {
             pr_err!(
                 "{}: ftrace_set_filter_ips failed: {}: the hook stays, and tocpatch with it\n",
                 s.name(),
@@ -562,14 +565,16 @@ fn unhook_sites(sites: KVec<Arc<Site>>) {
     drop(retired);
     let mut h = HOOKS.lock();
     if let Some(t) = h.table.as_mut() {
-        for s in sites.iter() {
+        for s in hooks.iter().filter_map(|h| h.site.as_ref()) {
             if let Some((i, _)) = t.probe(s.loc) {
                 t.store(i, TOMB);
             }
         }
     }
     drop(h);
-    drop(sites);
+    for h in hooks.iter_mut() {
+        drop(h.site.take());
+    }
 }
 
 /// Hooks `smp_send_nmi_ipi()` at `addr` for `nmi.rs`: its calls go to

@@ -22,7 +22,9 @@
 # on the same functions, and as a cumulative patch (replace=1) that
 # replaces it. There "nothing changed" means the first patch is as it was
 # (status and text the same as before the load; after a replace that ran
-# through, the first patch is loaded again to get back there).
+# through, the first patch is loaded again to get back there). Then the
+# disable, swept the same way through the writer's own fail-nth: it
+# absorbs every failure once it has started (disable_faults below).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +37,7 @@ KL=$D/kmemleak
 DENSE=64
 STRIDE=${TOCPATCH_FAULT_STRIDE:-8}
 
-tap_plan 16
+tap_plan 19
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -124,12 +126,76 @@ faults() {
 	fi
 }
 
+# disable_faults WHAT MODULE: loads MODULE (its patch enabled), then
+# writes 0 to its enabled file with the writer's fail-nth = N, N = 1, 2,
+# ..., until the disable ran without the injected failure. Once a disable
+# has started it cannot fail (its unhook retries, or falls back to a buffer
+# on the stack); the write may fail before it starts (the sysfs open or
+# write runs out of memory), and then nothing changed. After each: either
+# the write succeeded and the patch is gone (status, text, module unloads,
+# references back), or it failed and the patch is as it was; and no WARN,
+# BUG or oops. Every point is tried: a disable has few allocations.
+disable_faults() {
+	what=$1 mod=$2
+	text0=$(cat "$T/text")
+	status0=$(cat "$S")
+	ref0=$(mod_refcnt tocpatch)
+	n=0 tried=0 refused=0 bad=0 done=0
+	while [ $done = 0 ] && [ $n -lt 1000 ]; do
+		n=$((n + 1))
+		why=""
+		load_mod "$mod" >/dev/null || why="$why load-failed"
+		text1=$(cat "$T/text")
+		status1=$(cat "$S")
+		log_mark
+		# One task: its fail-nth counts the allocations of the write of
+		# enabled (echo and read are shell builtins).
+		rep=$( (echo $n >/proc/self/fail-nth || exit 1
+			echo 0 >"$SYSFS/$mod/enabled"
+			rc=$?
+			read -r l </proc/self/fail-nth
+			echo "$rc ${l:-none}") 2>/dev/null)
+		set -- $rep
+		rc=${1:-none} left=${2:-none}
+		[ "$left" = none ] && why="$why no-fail-nth"
+		if [ "$rc" = 0 ]; then
+			wait_gone "$SYSFS/$mod" || why="$why patch-not-released"
+		else
+			refused=$((refused + 1))
+			[ "$(cat "$T/text")" = "$text1" ] || why="$why refused-but-text-changed"
+			[ "$(cat "$S")" = "$status1" ] || why="$why refused-but-status-changed"
+			disable_patch "$mod" >/dev/null 2>&1 || why="$why disable-failed"
+		fi
+		unload_mod "$mod" >/dev/null || why="$why rmmod-failed"
+		[ "$(cat "$T/text")" = "$text0" ] || why="$why text-changed"
+		[ "$(cat "$S")" = "$status0" ] || why="$why status-changed"
+		[ "$(mod_refcnt tocpatch)" = "$ref0" ] || why="$why tocpatch-ref-$ref0-to-$(mod_refcnt tocpatch)"
+		kernel_trouble && why="$why kernel-trouble"
+		if [ -n "$why" ]; then
+			bad=$((bad + 1))
+			[ $bad -le 5 ] && diag "$what: fail-nth $n (write status $rc):$why"
+			[ $bad -le 2 ] && log_since | tail -n 15 | sed 's/^/#   /'
+		fi
+		if [ "$rc" = 0 ] && [ "$left" != none ] && [ "$left" != 0 ]; then
+			done=1
+		else
+			tried=$((tried + 1))
+		fi
+	done
+	diag "$what: $tried fault points tried in the disable, $refused of them refused the write"
+	tap_check "$what: ran until the disable saw no injected failure (after $tried points)" [ $done = 1 ]
+	tap_check "$what: every injected failure absorbed or refused cleanly: $bad bad" [ $bad = 0 ]
+	tap_check "$what: the disable absorbed some failures ($((tried - refused)))" \
+		[ $((tried - refused)) -gt 0 ]
+}
+
 faults "patch of 5 functions" tocpatch_test_patch "" 0
 faults "second function notrace" tocpatch_test_bad "which=14" -22
 faults "second patch stacked on a patched one" tocpatch_test_patch2 "" 0 \
 	tocpatch_test_patch
 faults "replace patch over an enabled one" tocpatch_test_patch2 "replace=1" 0 \
 	tocpatch_test_patch
+disable_faults "disable of a patch of 5 functions" tocpatch_test_patch
 
 for a in failslab fail_page_alloc; do
 	echo Y >$D/$a/ignore-gfp-wait
