@@ -15,8 +15,10 @@ struct tocpatch_patch;
 
 int tocpatch_resolve(const char *objname, const char *name,
 		     unsigned long *addr);
-long tocpatch_sympos(const char *objname, const char *name,
-		     unsigned long pos, unsigned long *addr);
+typedef void (*tocpatch_symbol_fn)(void *data, const char *name, size_t len,
+				   unsigned long addr);
+int tocpatch_each_symbol(const char *objname, tocpatch_symbol_fn fn,
+			 void *data);
 int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 			  unsigned long *size);
 int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,

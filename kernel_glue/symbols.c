@@ -85,11 +85,12 @@ int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 }
 
 /*
- * Positions of duplicate names, counted as livepatch counts them: in
- * vmlinux in kallsyms order, which for equal names is address order; in a
- * module in the order of its symbol table. Neither iterator
- * (kallsyms_on_each_match_symbol, module_kallsyms_on_each_symbol) is
- * exported, so:
+ * Every symbol of an object, for the callers that need all symbols of a
+ * name (positions of duplicate names, counted as livepatch counts them,
+ * and the check that a name is unique): in vmlinux in kallsyms order,
+ * which for equal names is address order; in a module in the order of its
+ * symbol table. Neither iterator (kallsyms_on_each_match_symbol,
+ * module_kallsyms_on_each_symbol) is exported, so:
  *  - vmlinux: walk the kernel text [_stext, _etext) symbol by symbol with
  *    sprint_symbol(), whose size is the distance to the next symbol, so
  *    the walk visits every text symbol once, in address order;
@@ -97,15 +98,15 @@ int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
  *    kallsyms (CONFIG_KALLSYMS_ALL keeps data symbols), resolved like any
  *    other name; its symbol table is then read as the module loader's
  *    kallsyms code reads it, under RCU.
+ * The caller matches each symbol against all the names it wants
+ * (rust/logic/symmatch.rs), so an object is walked once per enable, not
+ * once per function.
  */
-static long sympos_vmlinux(const char *name, unsigned long pos,
-			   unsigned long *addr)
+static int each_vmlinux(tocpatch_symbol_fn fn, void *data)
 {
-	size_t len = strlen(name);
 	char buf[KSYM_SYMBOL_LEN];
 	unsigned long start, end, a, off, size;
 	unsigned int n = 0;
-	long count = 0;
 	char *p;
 	int ret;
 
@@ -120,27 +121,22 @@ static long sympos_vmlinux(const char *name, unsigned long pos,
 		p = strrchr(buf, '+');
 		if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
 			break;
-		if (!off && p - buf == len && !memcmp(buf, name, len)) {
-			count++;
-			if (count == pos || (!pos && count == 1))
-				*addr = a;
-		}
+		if (!off)
+			fn(data, buf, p - buf, a);
 		/* Past the end of this symbol; always forward. */
 		a = a - off + size > a ? a - off + size : a + 4;
 		if (!(++n % 1024))
 			cond_resched();
 	}
-	return count;
+	return 0;
 }
 
-static long sympos_module(const char *objname, const char *name,
-			  unsigned long pos, unsigned long *addr)
+static int each_module(const char *objname, tocpatch_symbol_fn fn, void *data)
 {
 	const struct mod_kallsyms *ks;
 	const struct module *mod;
 	unsigned long m;
 	unsigned int i;
-	long count = 0;
 	int ret;
 
 	ret = tocpatch_resolve(objname, "__this_module", &m);
@@ -155,34 +151,31 @@ static long sympos_module(const char *objname, const char *name,
 	ks = rcu_dereference(mod->kallsyms);
 	for (i = 0; i < ks->num_symtab; i++) {
 		const Elf_Sym *sym = &ks->symtab[i];
+		const char *name = ks->strtab + sym->st_name;
 
-		if (sym->st_shndx == SHN_UNDEF ||
-		    strcmp(ks->strtab + sym->st_name, name))
+		if (sym->st_shndx == SHN_UNDEF)
 			continue;
-		count++;
-		if (count == pos || (!pos && count == 1))
-			*addr = kallsyms_symbol_value(sym);
+		fn(data, name, strlen(name), kallsyms_symbol_value(sym));
 	}
 	rcu_read_unlock();
-	return count;
+	return 0;
 }
 
 /**
- * tocpatch_sympos - find the @pos-th symbol called @name in an object
- * @objname:	module name, or NULL for vmlinux
- * @name:	symbol name
- * @pos:	1-based position among the symbols of that name, or 0 for the
- *		first (the caller then checks that it is the only one)
- * @addr:	the result: the symbol's address (a function's global entry),
- *		set only if the object has at least @pos such symbols
+ * tocpatch_each_symbol - call @fn for every symbol of an object
+ * @objname:	module name, or NULL for vmlinux (its text symbols)
+ * @fn:		called with @data, the symbol's name (not NUL-terminated),
+ *		its length and the symbol's address; for a module under
+ *		rcu_read_lock(), so it must not sleep
+ * @data:	passed to @fn
  *
- * Return: how many symbols of that name the object has (vmlinux: in its
- * text), or a negative errno.
+ * Return: 0, -ENOENT if there is no such module, or another negative
+ * errno.
  */
-long tocpatch_sympos(const char *objname, const char *name,
-		     unsigned long pos, unsigned long *addr)
+int tocpatch_each_symbol(const char *objname, tocpatch_symbol_fn fn,
+			 void *data)
 {
 	if (objname)
-		return sympos_module(objname, name, pos, addr);
-	return sympos_vmlinux(name, pos, addr);
+		return each_module(objname, fn, data);
+	return each_vmlinux(fn, data);
 }

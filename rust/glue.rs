@@ -9,18 +9,25 @@ use kernel::ffi;
 /// are not FFI-safe).
 pub(crate) type ModulePtr = *mut ffi::c_void;
 
+/// `tocpatch_symbol_fn`: one symbol of a walk (name, its length, address).
+pub(crate) type SymbolFn = unsafe extern "C" fn(
+    data: *mut ffi::c_void,
+    name: *const ffi::c_char,
+    len: usize,
+    addr: ffi::c_ulong,
+);
+
 extern "C" {
     pub(crate) fn tocpatch_resolve(
         objname: *const ffi::c_char,
         name: *const ffi::c_char,
         addr: *mut ffi::c_ulong,
     ) -> ffi::c_int;
-    pub(crate) fn tocpatch_sympos(
+    pub(crate) fn tocpatch_each_symbol(
         objname: *const ffi::c_char,
-        name: *const ffi::c_char,
-        pos: ffi::c_ulong,
-        addr: *mut ffi::c_ulong,
-    ) -> ffi::c_long;
+        fn_: SymbolFn,
+        data: *mut ffi::c_void,
+    ) -> ffi::c_int;
     pub(crate) fn tocpatch_symbol_start(
         addr: ffi::c_ulong,
         start: *mut ffi::c_ulong,

@@ -17,4 +17,5 @@ pub(crate) mod iptable;
 pub(crate) mod shadow;
 pub(crate) mod shadow_var;
 pub(crate) mod state;
+pub(crate) mod symmatch;
 pub(crate) mod sysfs;

@@ -16,6 +16,7 @@ use kernel::{
 
 use crate::glue;
 use crate::logic::insn::{outgoing_sibling_branches, saves_toc, GlobalEntry};
+use crate::logic::symmatch::{self, Want};
 
 /// A resolved patch target.
 pub(crate) struct Function {
@@ -75,64 +76,121 @@ pub(crate) fn tail_calls_out(func: u64, text: (u64, u64)) -> Result<bool> {
     Ok(false)
 }
 
-/// Resolves function `name` of `object` (a module name, or `None` for
-/// vmlinux), the `sympos`-th of that name (1-based; 0: the only one, as in
-/// livepatch), and reads its prologue.
-pub(crate) fn resolve(object: Option<&CStr>, name: &CStr, sympos: u64) -> Result<Function> {
-    let mut addr: ffi::c_ulong = 0;
+/// The state of one walk over an object's symbols ([`on_symbol`]).
+struct Walk<'a, 'b> {
+    wants: &'a mut [Want],
+    order: &'a [u32],
+    names: &'a [(&'b CStr, u64)],
+}
+
+/// `tocpatch_symbol_fn` of a [`Walk`].
+///
+/// # Safety
+///
+/// `data` points to a live [`Walk`] not otherwise accessed during the
+/// call; `name` points to `len` readable bytes.
+unsafe extern "C" fn on_symbol(
+    data: *mut ffi::c_void,
+    name: *const ffi::c_char,
+    len: usize,
+    addr: ffi::c_ulong,
+) {
+    // SAFETY: as the caller promises.
+    let (w, name) = unsafe {
+        (
+            &mut *data.cast::<Walk<'_, '_>>(),
+            core::slice::from_raw_parts(name.cast::<u8>(), len),
+        )
+    };
+    let names = w.names;
+    symmatch::visit(w.wants, w.order, name, addr as u64, |k| {
+        names[k].0.to_bytes()
+    });
+}
+
+/// Resolves the functions `names` (name, `old_sympos`) of `object` (a
+/// module name, or `None` for vmlinux): for each the `sympos`-th symbol of
+/// that name (1-based; 0: the only one, as in livepatch), with its
+/// prologue. The first of a name is what `kallsyms_lookup_name()` finds
+/// (through a kprobe, [`glue::tocpatch_resolve`]); any other position, and
+/// the check that position 0 is unique, needs all symbols of the name: one
+/// walk over the object's symbols serves every name (`logic/symmatch.rs`).
+/// A module's symbols are always walked (a walk of its table is cheaper
+/// than a kprobe per name). Fails, with one line, on the first name that
+/// does not resolve.
+pub(crate) fn resolve_all(object: Option<&CStr>, names: &[(&CStr, u64)]) -> Result<KVec<Function>> {
     let obj_ptr = object.map_or(core::ptr::null(), |o| o.as_char_ptr());
     let objname = object.map_or("vmlinux", as_str);
-    // The first of a name is what kallsyms_lookup_name() finds (through a
-    // kprobe); any other position, and the check that position 0 is
-    // unique, needs all symbols of the name (tocpatch_sympos()).
-    let r = if sympos == 1 {
-        // SAFETY: both strings are NUL-terminated and outlive the call.
-        unsafe { glue::tocpatch_resolve(obj_ptr, name.as_char_ptr(), &mut addr) as ffi::c_long }
-    } else {
-        // SAFETY: as above; `addr` is a plain out-pointer.
-        let n = unsafe {
-            glue::tocpatch_sympos(
-                obj_ptr,
-                name.as_char_ptr(),
-                sympos as ffi::c_ulong,
-                &mut addr,
-            )
-        };
-        match n {
-            0 => -(bindings::ENOENT as ffi::c_long),
-            n if n > 1 && sympos == 0 => {
-                pr_err!(
-                    "{}:{} is ambiguous: {} symbols of that name (set old_sympos)\n",
-                    objname,
-                    as_str(name),
-                    n
-                );
-                return Err(EINVAL);
-            }
-            n if n > 0 && (n as u64) < sympos => {
-                pr_err!(
-                    "{}:{}: old_sympos {} but only {} symbol(s) of that name\n",
-                    objname,
-                    as_str(name),
-                    sympos,
-                    n
-                );
-                return Err(ENOENT);
-            }
-            n if n < 0 => n,
-            _ => 0,
-        }
-    };
-    if r < 0 {
-        pr_err!(
-            "cannot resolve {}:{} (errno {})\n",
-            objname,
-            as_str(name),
-            r
-        );
-        return Err(Error::from_errno(r as ffi::c_int));
+    let walked = |pos: u64| object.is_some() || pos != 1;
+    let mut wants = KVec::with_capacity(names.len(), GFP_KERNEL)?;
+    for &(name, pos) in names.iter() {
+        let _ = wants.push_within_capacity(Want::new(name.to_bytes(), pos));
     }
-    let Some((start, _, in_module)) = symbol_at(addr as u64) else {
+    let mut walk_err = 0;
+    if names.iter().any(|&(_, pos)| walked(pos)) {
+        let mut order = KVec::with_capacity(names.len(), GFP_KERNEL)?;
+        order.resize(names.len(), 0u32, GFP_KERNEL)?;
+        symmatch::sort_index(&wants, &mut order);
+        let mut w = Walk {
+            wants: &mut wants,
+            order: &order,
+            names,
+        };
+        // SAFETY: `w` outlives the call and nothing else touches it during
+        // it; `obj_ptr` is NULL or a NUL-terminated name.
+        walk_err = unsafe {
+            glue::tocpatch_each_symbol(obj_ptr, on_symbol, (&raw mut w).cast::<ffi::c_void>())
+        };
+    }
+    let mut out = KVec::with_capacity(names.len(), GFP_KERNEL)?;
+    for (&(name, sympos), w) in names.iter().zip(wants.iter()) {
+        let mut addr: ffi::c_ulong = 0;
+        let r: ffi::c_int = if !walked(sympos) {
+            // SAFETY: both strings are NUL-terminated and outlive the call.
+            unsafe { glue::tocpatch_resolve(obj_ptr, name.as_char_ptr(), &mut addr) }
+        } else if walk_err != 0 {
+            walk_err
+        } else if w.count == 0 {
+            -(bindings::ENOENT as ffi::c_int)
+        } else if w.count > 1 && sympos == 0 {
+            pr_err!(
+                "{}:{} is ambiguous: {} symbols of that name (set old_sympos)\n",
+                objname,
+                as_str(name),
+                w.count
+            );
+            return Err(EINVAL);
+        } else if w.count < sympos {
+            pr_err!(
+                "{}:{}: old_sympos {} but only {} symbol(s) of that name\n",
+                objname,
+                as_str(name),
+                sympos,
+                w.count
+            );
+            return Err(ENOENT);
+        } else {
+            addr = w.addr as ffi::c_ulong;
+            0
+        };
+        if r < 0 {
+            pr_err!(
+                "cannot resolve {}:{} (errno {})\n",
+                objname,
+                as_str(name),
+                r
+            );
+            return Err(Error::from_errno(r));
+        }
+        let _ = out.push_within_capacity(function_at(object, name, addr as u64)?);
+    }
+    Ok(out)
+}
+
+/// The function whose symbol `name` of `object` kallsyms has at `addr`:
+/// its global entry and prologue.
+fn function_at(object: Option<&CStr>, name: &CStr, addr: u64) -> Result<Function> {
+    let Some((start, _, in_module)) = symbol_at(addr) else {
         pr_err!("no symbol at the address of {}\n", as_str(name));
         return Err(ENOENT);
     };

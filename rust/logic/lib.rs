@@ -15,4 +15,5 @@ pub mod iptable;
 pub mod shadow;
 pub mod shadow_var;
 pub mod state;
+pub mod symmatch;
 pub mod sysfs;

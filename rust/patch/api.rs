@@ -147,8 +147,19 @@ pub(super) fn resolve_obj(
     let obj = &objs[idx];
     // SAFETY: `api` points into the patch module's static description.
     let api = unsafe { &*obj.api };
-    for (k, func) in funcs_of(api).enumerate() {
-        let mut n = new_func(idx, obj.name.as_deref(), func, text)?;
+    let mut names = KVec::new();
+    for func in funcs_of(api) {
+        names.push(
+            (check_func(func, text)?, func.old_sympos as u64),
+            GFP_KERNEL,
+        )?;
+    }
+    // One walk over the object's symbols for all of them.
+    let resolved = symbols::resolve_all(obj.name.as_deref(), &names)?;
+    for (k, ((func, at), &(name, _))) in
+        Iterator::zip(Iterator::zip(funcs_of(api), resolved), names.iter()).enumerate()
+    {
+        let mut n = new_func(idx, obj.name.as_deref(), func, name, at, text)?;
         n.desc = obj.desc.start + k;
         if funcs
             .iter()
@@ -162,11 +173,17 @@ pub(super) fn resolve_obj(
     Ok(())
 }
 
-/// Builds the function for one `tocpatch_func`.
-fn new_func(idx: usize, obj: Option<&CStr>, f: &TocpatchFunc, text: (u64, u64)) -> Result<Func> {
-    let name = check_func(f, text)?;
+/// Builds the function for one `tocpatch_func`, checked by [`check_func`]
+/// (`name` is its target's name), whose target resolved to `func`.
+fn new_func(
+    idx: usize,
+    obj: Option<&CStr>,
+    f: &TocpatchFunc,
+    name: &CStr,
+    func: symbols::Function,
+    text: (u64, u64),
+) -> Result<Func> {
     let new_func = f.new_func as u64;
-    let func = symbols::resolve(obj, name, f.old_sympos as u64)?;
     let tail_out = symbols::tail_calls_out(new_func, text)?;
     if tail_out {
         pr_info!(
