@@ -49,6 +49,7 @@
 use kernel::{
     bindings, ffi,
     prelude::*,
+    str::{CStr, CStrExt},
     sync::atomic::{Atomic, AtomicType, Relaxed, Release},
     sync::Arc,
     types::Opaque,
@@ -201,15 +202,53 @@ pub(crate) fn fini() {
     // SAFETY: registered by `init`, and only here unregistered.
     let r = unsafe { bindings::unregister_ftrace_function(ops) };
     if r != 0 {
-        // After ftrace_kill(): ftrace keeps calling the ops, which must
-        // stay, table and all (design.rst, "ftrace_kill()"); the module
-        // text goes, which nothing can prevent at this point.
-        pr_err!(
-            "unregister_ftrace_function failed: {}: the ftrace ops is leaked\n",
-            r
-        );
+        // After ftrace_kill(): ftrace keeps the ops registered and calls
+        // it (design.rst, "ftrace_kill()"), but our code goes with the
+        // module, which nothing can prevent at this point. The ops is
+        // leaked, its callback turned into ftrace's own stub (vmlinux
+        // code, `blr`), and we wait until no callback is still in ours.
+        let stub = vmlinux_function(c"ftrace_stub");
+        match stub {
+            Some(f) => {
+                // SAFETY: `f` is the global entry of `ftrace_stub`, a
+                // function of type `ftrace_func_t` that returns at once;
+                // callers read `func` once per call (a volatile store of
+                // an aligned pointer).
+                unsafe {
+                    let f: bindings::ftrace_func_t = Some(core::mem::transmute::<
+                        usize,
+                        unsafe extern "C" fn(
+                            ffi::c_ulong,
+                            ffi::c_ulong,
+                            *mut bindings::ftrace_ops,
+                            *mut bindings::ftrace_regs,
+                        ),
+                    >(f as usize));
+                    core::ptr::write_volatile(&raw mut (*ops).func, f);
+                }
+                // What ftrace waits for before it frees a dynamic ops.
+                // SAFETY: plain kernel calls in process context.
+                unsafe {
+                    bindings::synchronize_rcu_tasks_rude();
+                    bindings::synchronize_rcu_tasks();
+                }
+                pr_err!(
+                    "unregister_ftrace_function failed: {}: the ftrace ops is leaked, its callback now ftrace_stub\n",
+                    r
+                );
+                TABLE.store(core::ptr::null(), Release);
+                h.table = None;
+                h.retired = KVec::new();
+            }
+            None => {
+                pr_err!(
+                    "unregister_ftrace_function failed: {}, and ftrace_stub is not found: the ftrace ops is leaked, calling freed code\n",
+                    r
+                );
+                core::mem::forget(h.table.take());
+            }
+        }
         core::mem::forget(ops_box);
-        core::mem::forget(h.table.take());
         return;
     }
     // SAFETY: no longer registered.
@@ -218,6 +257,21 @@ pub(crate) fn fini() {
     TABLE.store(core::ptr::null(), Release);
     h.table = None;
     h.retired = KVec::new();
+}
+
+/// The global entry of the vmlinux function `name`, if kallsyms has it.
+fn vmlinux_function(name: &CStr) -> Option<u64> {
+    let mut addr: ffi::c_ulong = 0;
+    // SAFETY: a NUL-terminated name and a plain out-pointer.
+    let r = unsafe { glue::tocpatch_resolve(core::ptr::null(), name.as_char_ptr(), &mut addr) };
+    if r != 0 {
+        return None;
+    }
+    // The kprobe gives the local entry; the symbol's start is the global.
+    match crate::symbols::symbol_at(addr as u64) {
+        Some((start, _, false)) => Some(start),
+        _ => None,
+    }
 }
 
 /// Finds functions' ftrace locations: the address of a function's call

@@ -54,6 +54,29 @@ skip_flavour() {
 	add_counts "x: 0 passed, 0 failed, 1 skipped"
 }
 
+# The script that gets a boot of its own (see below).
+IDLE_KILL=test-ftrace-kill-idle.sh
+
+# guest_run FLAVOUR KOUT IMAGE LOG EXPECT TESTS_ARG: one boot of the guest
+# running the scripts EXPECT (TESTS_ARG: the TOCPATCH_TESTS word, if any);
+# adds its counts and sets v to its verdict.
+guest_run() {
+	local rc
+	"$TESTBED_DIR/run-guest.sh" -k "$2/vmlinux" -i "$3" \
+		-l "$logs/$4.log" -s 2 -m 2G -t 1800 -e "$5" \
+		${TOCPATCH_ICOUNT:+-I} \
+		-a "$6 ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES} ${TOCPATCH_FAULT_STRIDE:+TOCPATCH_FAULT_STRIDE=$TOCPATCH_FAULT_STRIDE} ${TOCPATCH_MODRACE_ROUNDS:+TOCPATCH_MODRACE_ROUNDS=$TOCPATCH_MODRACE_ROUNDS}" \
+		&& rc=0 || rc=$?
+	v=$(cat "$logs/$4.log.verdict" 2>/dev/null) || v="guest: 0 passed, 1 failed, 0 skipped"
+	add_counts "$v"
+	# A failed run without a failed test (timeout, kernel problem, no test)
+	# still counts as one failure.
+	if [ "$rc" != 0 ] && grep -q ' 0 failed' <<<"$v"; then
+		add_counts "x: 0 passed, 1 failed, 0 skipped"
+		v="$v, and the run failed"
+	fi
+}
+
 for fl in $CHECK_FLAVOURS; do
 	case " $flavours " in
 	*" $fl "*) ;;
@@ -93,20 +116,24 @@ for fl in $flavours; do
 	# The scripts that must run: the guest gets them comma-separated (one
 	# word of the kernel command line); the verdict fails any that did not.
 	expect=$(echo ${tests:-$(cd "$TOP_DIR/selftests" && echo test-*.sh)})
-	"$TESTBED_DIR/run-guest.sh" -k "$kout/vmlinux" -i "$img" \
-		-l "$logs/check-$fl.log" -s 2 -m 2G -t 1800 -e "$expect" \
-		${TOCPATCH_ICOUNT:+-I} \
-		-a "${tests:+TOCPATCH_TESTS=${expect// /,}} ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES} ${TOCPATCH_FAULT_STRIDE:+TOCPATCH_FAULT_STRIDE=$TOCPATCH_FAULT_STRIDE} ${TOCPATCH_MODRACE_ROUNDS:+TOCPATCH_MODRACE_ROUNDS=$TOCPATCH_MODRACE_ROUNDS}" \
-		&& rc=0 || rc=$?
-	v=$(cat "$logs/check-$fl.log.verdict" 2>/dev/null) || v="guest: 0 passed, 1 failed, 0 skipped"
-	add_counts "$v"
-	# A failed run without a failed test (timeout, kernel problem, no test)
-	# still counts as one failure.
-	if [ "$rc" != 0 ] && grep -q ' 0 failed' <<<"$v"; then
-		add_counts "x: 0 passed, 1 failed, 0 skipped"
-		v="$v, and the run failed"
+	# test-ftrace-kill-idle.sh kills ftrace with no patch enabled, and
+	# test-ftrace-kill.sh needs ftrace alive until it kills it with a
+	# patch: the first gets a boot of its own.
+	solo=""
+	case " $expect " in
+	*" $IDLE_KILL "*)
+		solo=$IDLE_KILL
+		expect=$(echo $(echo " $expect " | sed "s/ $IDLE_KILL / /"))
+		;;
+	esac
+	if [ -n "$expect" ]; then
+		guest_run "$fl" "$kout" "$img" "check-$fl" "$expect" "${tests:+TOCPATCH_TESTS=${expect// /,}}"
+		summary+=("flavour $fl: ran ${tests:-all tests}: $v$objs")
 	fi
-	summary+=("flavour $fl: ran ${tests:-all tests}: $v$objs")
+	if [ -n "$solo" ]; then
+		guest_run "$fl" "$kout" "$img" "check-$fl-idle" "$solo" "TOCPATCH_TESTS=$solo"
+		summary+=("flavour $fl, a boot of its own: ran $solo: $v")
+	fi
 done
 
 log "all done in $(($(date +%s) - t0)) s"
