@@ -153,7 +153,9 @@ disable_faults() {
 		rep=$( (echo $n >/proc/self/fail-nth || exit 1
 			echo 0 >"$SYSFS/$mod/enabled"
 			rc=$?
-			read -r l </proc/self/fail-nth
+			# The failure may also hit the open for this read: then it
+			# came after the disable.
+			read -r l </proc/self/fail-nth || l=0
 			echo "$rc ${l:-none}") 2>/dev/null)
 		set -- $rep
 		rc=${1:-none} left=${2:-none}
