@@ -251,7 +251,9 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     if was_enabled {
         pr_info!("disabled patch {}\n", s(&p.name));
     }
-    let (id, owners, text) = releasing(p)?;
+    // The patch is off its sites: nothing may fail from here on (an error
+    // here left it disabled but never released, its module pinned).
+    let (id, owners, text) = retry(|| releasing(p));
     drop(reg);
     release(id, &owners, text, off_live_hooks)
 }
