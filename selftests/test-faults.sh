@@ -183,6 +183,8 @@ disable_faults() {
 		else
 			tried=$((tried + 1))
 		fi
+		# A patch left stuck fails every later point: stop early.
+		[ $bad -ge 10 ] && break
 	done
 	diag "$what: $tried fault points tried in the disable, $refused of them refused the write"
 	tap_check "$what: ran until the disable saw no injected failure (after $tried points)" [ $done = 1 ]
