@@ -154,11 +154,21 @@ static TABLE: Atomic<*const Table> = Atomic::new(core::ptr::null());
 /// otherwise.
 static NMI_LOC: Atomic<u64> = Atomic::new(0);
 
+/// The global entry of vmlinux's `ftrace_stub`, found at load (0 if not):
+/// the callback an ops that ftrace will not let go is left with at unload
+/// ([`fini`]).
+static STUB: Atomic<u64> = Atomic::new(0);
+
 /// Registers the shared ops, its filter holding the anchor alone (module
 /// init, after `site::init`).
 pub(crate) fn init() -> Result {
     // SAFETY: called once, before any other use of HOOKS.
     unsafe { HOOKS.init() };
+    // Found now, while all is well, rather than after ftrace_kill().
+    match vmlinux_function(c"ftrace_stub") {
+        Some(f) => STUB.store(f, Relaxed),
+        None => pr_warn!("ftrace_stub not found: an unload after ftrace_kill() would leave ftrace calling freed code\n"),
+    }
     let table = Table::new(iptable::MIN_CAPACITY)?;
     let ops_box: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
     let ops = ops_box.get();
@@ -207,8 +217,7 @@ pub(crate) fn fini() {
         // module, which nothing can prevent at this point. The ops is
         // leaked, its callback turned into ftrace's own stub (vmlinux
         // code, `blr`), and we wait until no callback is still in ours.
-        let stub = vmlinux_function(c"ftrace_stub");
-        match stub {
+        match Some(STUB.load(Relaxed)).filter(|&f| f != 0) {
             Some(f) => {
                 // SAFETY: `f` is the global entry of `ftrace_stub`, a
                 // function of type `ftrace_func_t` that returns at once;
@@ -226,11 +235,13 @@ pub(crate) fn fini() {
                     >(f as usize));
                     core::ptr::write_volatile(&raw mut (*ops).func, f);
                 }
-                // What ftrace waits for before it frees a dynamic ops.
+                // What ftrace waits for before it frees a dynamic ops,
+                // and RCU for callbacks in NMI context.
                 // SAFETY: plain kernel calls in process context.
                 unsafe {
                     bindings::synchronize_rcu_tasks_rude();
                     bindings::synchronize_rcu_tasks();
+                    bindings::synchronize_rcu();
                 }
                 pr_err!(
                     "unregister_ftrace_function failed: {}: the ftrace ops is leaked, its callback now ftrace_stub\n",
@@ -242,7 +253,7 @@ pub(crate) fn fini() {
             }
             None => {
                 pr_err!(
-                    "unregister_ftrace_function failed: {}, and ftrace_stub is not found: the ftrace ops is leaked, calling freed code\n",
+                    "unregister_ftrace_function failed: {}, and ftrace_stub was not found: the ftrace ops is leaked, calling freed code\n",
                     r
                 );
                 core::mem::forget(h.table.take());
@@ -541,8 +552,9 @@ fn filter_remove(ops: *mut bindings::ftrace_ops, locs: &mut [ffi::c_ulong]) -> i
 /// stack, at the cost of more updates.
 const UNHOOK_CHUNK: usize = 16;
 
-/// Unhooks every hook of `hooks` with one ftrace update, then waits until
-/// ftrace has finished every callback that may have found their sites.
+/// Unhooks every hook of `hooks` with one ftrace update (or one per 16
+/// when out of memory, see [`unhook_hooks`]), then waits until ftrace has
+/// finished every callback that may have found their sites.
 pub(crate) fn unhook_all(mut hooks: KVec<Hook>) {
     unhook_hooks(&mut hooks);
 }
@@ -566,7 +578,7 @@ fn unhook_hooks(hooks: &mut [Hook]) {
     let mut h = HOOKS.lock();
     let r = match ops_of(&h) {
         Err(e) => e.to_errno(),
-        Ok(ops) => match KVec::with_capacity(n, GFP_KERNEL) {
+        Ok(ops) => match KVec::with_capacity(n, GFP_KERNEL | __GFP_NOWARN) {
             Ok(mut ips) => {
                 for l in locs() {
                     let _ = ips.push_within_capacity(l);

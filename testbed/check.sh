@@ -128,11 +128,12 @@ for fl in $flavours; do
 	esac
 	if [ -n "$expect" ]; then
 		guest_run "$fl" "$kout" "$img" "check-$fl" "$expect" "${tests:+TOCPATCH_TESTS=${expect// /,}}"
-		summary+=("flavour $fl: ran ${tests:-all tests}: $v$objs")
+		summary+=("flavour $fl: ran ${tests:+$expect}${tests:-all tests}: $v$objs")
+		objs=""
 	fi
 	if [ -n "$solo" ]; then
 		guest_run "$fl" "$kout" "$img" "check-$fl-idle" "$solo" "TOCPATCH_TESTS=$solo"
-		summary+=("flavour $fl, a boot of its own: ran $solo: $v")
+		summary+=("flavour $fl, a boot of its own: ran $solo: $v$objs")
 	fi
 done
 

@@ -223,6 +223,10 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
         );
         return Err(EBUSY);
     };
+    // What the release wait needs, made before anything changes: an
+    // allocation failure here refuses the disable, nothing done (after
+    // the unhook nothing may fail).
+    let (id, owners, text) = releasing(p)?;
     let was_enabled = p.state == PatchState::Enabled;
     p.state = next;
     if was_enabled {
@@ -251,9 +255,6 @@ pub(super) fn disable(which: impl Fn(&Patch) -> bool) -> Result {
     if was_enabled {
         pr_info!("disabled patch {}\n", s(&p.name));
     }
-    // The patch is off its sites: nothing may fail from here on (an error
-    // here left it disabled but never released, its module pinned).
-    let (id, owners, text) = retry(|| releasing(p));
     drop(reg);
     release(id, &owners, text, off_live_hooks)
 }
