@@ -128,7 +128,8 @@ for fl in $flavours; do
 	esac
 	if [ -n "$expect" ]; then
 		guest_run "$fl" "$kout" "$img" "check-$fl" "$expect" "${tests:+TOCPATCH_TESTS=${expect// /,}}"
-		summary+=("flavour $fl: ran ${tests:+$expect}${tests:-all tests}: $v$objs")
+		ran=${tests:+$expect}
+		summary+=("flavour $fl: ran ${ran:-all tests}: $v$objs")
 		objs=""
 	fi
 	if [ -n "$solo" ]; then
