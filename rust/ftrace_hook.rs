@@ -49,7 +49,6 @@
 use kernel::{
     bindings, ffi,
     prelude::*,
-    str::{CStr, CStrExt},
     sync::atomic::{Atomic, AtomicType, Relaxed, Release},
     sync::Arc,
     types::Opaque,
@@ -165,7 +164,7 @@ pub(crate) fn init() -> Result {
     // SAFETY: called once, before any other use of HOOKS.
     unsafe { HOOKS.init() };
     // Found now, while all is well, rather than after ftrace_kill().
-    match vmlinux_function(c"ftrace_stub") {
+    match crate::symbols::vmlinux_function(c"ftrace_stub") {
         Some(f) => STUB.store(f, Relaxed),
         None => pr_warn!("ftrace_stub not found: an unload after ftrace_kill() would leave ftrace calling freed code\n"),
     }
@@ -217,8 +216,15 @@ pub(crate) fn fini() {
         // module, which nothing can prevent at this point. The ops is
         // leaked, its callback turned into ftrace's own stub (vmlinux
         // code, `blr`), and we wait until no callback is still in ours.
-        match Some(STUB.load(Relaxed)).filter(|&f| f != 0) {
-            Some(f) => {
+        match STUB.load(Relaxed) {
+            0 => {
+                pr_err!(
+                    "unregister_ftrace_function failed: {}, and ftrace_stub was not found: the ftrace ops is leaked, calling freed code\n",
+                    r
+                );
+                core::mem::forget(h.table.take());
+            }
+            f => {
                 // SAFETY: `f` is the global entry of `ftrace_stub`, a
                 // function of type `ftrace_func_t` that returns at once;
                 // callers read `func` once per call (a volatile store of
@@ -251,13 +257,6 @@ pub(crate) fn fini() {
                 h.table = None;
                 h.retired = KVec::new();
             }
-            None => {
-                pr_err!(
-                    "unregister_ftrace_function failed: {}, and ftrace_stub was not found: the ftrace ops is leaked, calling freed code\n",
-                    r
-                );
-                core::mem::forget(h.table.take());
-            }
         }
         core::mem::forget(ops_box);
         return;
@@ -268,21 +267,6 @@ pub(crate) fn fini() {
     TABLE.store(core::ptr::null(), Release);
     h.table = None;
     h.retired = KVec::new();
-}
-
-/// The global entry of the vmlinux function `name`, if kallsyms has it.
-fn vmlinux_function(name: &CStr) -> Option<u64> {
-    let mut addr: ffi::c_ulong = 0;
-    // SAFETY: a NUL-terminated name and a plain out-pointer.
-    let r = unsafe { glue::tocpatch_resolve(core::ptr::null(), name.as_char_ptr(), &mut addr) };
-    if r != 0 {
-        return None;
-    }
-    // The kprobe gives the local entry; the symbol's start is the global.
-    match crate::symbols::symbol_at(addr as u64) {
-        Some((start, _, false)) => Some(start),
-        _ => None,
-    }
 }
 
 /// Finds functions' ftrace locations: the address of a function's call

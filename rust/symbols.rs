@@ -44,6 +44,21 @@ pub(crate) fn symbol_at(addr: u64) -> Option<(u64, u64, bool)> {
     }
 }
 
+/// The global entry of the vmlinux function `name`, if kallsyms has it.
+pub(crate) fn vmlinux_function(name: &CStr) -> Option<u64> {
+    let mut addr: ffi::c_ulong = 0;
+    // SAFETY: a NUL-terminated name and a plain out-pointer.
+    let r = unsafe { glue::tocpatch_resolve(core::ptr::null(), name.as_char_ptr(), &mut addr) };
+    if r != 0 {
+        return None;
+    }
+    // The kprobe gives the local entry; the symbol's start is the global.
+    match symbol_at(addr as u64) {
+        Some((start, _, false)) => Some(start),
+        _ => None,
+    }
+}
+
 fn as_str(s: &CStr) -> &str {
     s.to_str().unwrap_or("?")
 }

@@ -73,6 +73,19 @@ log_since() {
 	dmesg | tail -n +$((__log_mark + 1))
 }
 
+# last_script_only N: unless this script is the last of its boot
+# (TOCPATCH_LAST_SCRIPT, set by testbed/guest/run-selftests.sh), reports
+# its N tests skipped and exits: it kills ftrace for the rest of the boot.
+last_script_only() {
+	[ "${TOCPATCH_LAST_SCRIPT:-}" = "$(basename "$0")" ] && return 0
+	__i=0
+	while [ $__i -lt "$1" ]; do
+		tap_skip "ftrace_kill" "kills ftrace for the rest of the boot: runs only as the last script of a run"
+		__i=$((__i + 1))
+	done
+	exit 0
+}
+
 # log_has PATTERN: the log since the mark has a line matching PATTERN (ERE).
 log_has() {
 	log_since | grep -qE "$1"

@@ -60,6 +60,26 @@ kernel_trouble() {
 	log_since | grep -qE 'WARNING:|BUG:|kernel BUG|Oops|Unable to handle|refcount_t:|list_(add|del) corruption'
 }
 
+# after_point: the checks every fault point ends with, added to why: the
+# text and the status as at the start (text0, status0), tocpatch's
+# reference count back (ref0), no WARN, BUG or oops.
+after_point() {
+	[ "$(cat "$T/text")" = "$text0" ] || why="$why text-changed"
+	[ "$(cat "$S")" = "$status0" ] || why="$why status-changed"
+	[ "$(mod_refcnt tocpatch)" = "$ref0" ] || why="$why tocpatch-ref-$ref0-to-$(mod_refcnt tocpatch)"
+	kernel_trouble && why="$why kernel-trouble"
+}
+
+# tally DESC: a point whose why is not empty counts as bad; the first 5
+# get a line (DESC, then why), the first 2 the end of the log too.
+tally() {
+	[ -n "$why" ] || return 0
+	bad=$((bad + 1))
+	[ $bad -le 5 ] && diag "$1:$why"
+	[ $bad -le 2 ] && log_since | tail -n 15 | sed 's/^/#   /'
+	return 0
+}
+
 # faults WHAT MODULE PARAMS WANT: loads MODULE with PARAMS and fail_nth=N,
 # N = 1, 2, ...; WANT is what the enable returns without injected failure
 # (0, or the errno of a refused patch). Ends when the enable returned WANT
@@ -99,16 +119,9 @@ faults() {
 				load_mod "$base" >/dev/null || why="$why base-reload-failed"
 			fi
 		fi
-		[ "$(cat "$T/text")" = "$text0" ] || why="$why text-changed"
-		[ "$(cat "$S")" = "$status0" ] || why="$why status-changed"
 		mod_loaded "$mod" && why="$why module-left-loaded"
-		[ "$(mod_refcnt tocpatch)" = "$ref0" ] || why="$why tocpatch-ref-$ref0-to-$(mod_refcnt tocpatch)"
-		kernel_trouble && why="$why kernel-trouble"
-		if [ -n "$why" ]; then
-			bad=$((bad + 1))
-			[ $bad -le 5 ] && diag "$what: fail-nth $n (enable returned $ret):$why"
-			[ $bad -le 2 ] && log_since | tail -n 15 | sed 's/^/#   /'
-		fi
+		after_point
+		tally "$what: fail-nth $n (enable returned $ret)"
 		if [ "$left" != 0 ] && [ "$ret" = "$want" ]; then
 			done=1
 		else
@@ -169,15 +182,8 @@ disable_faults() {
 			disable_patch "$mod" >/dev/null 2>&1 || why="$why disable-failed"
 		fi
 		unload_mod "$mod" >/dev/null || why="$why rmmod-failed"
-		[ "$(cat "$T/text")" = "$text0" ] || why="$why text-changed"
-		[ "$(cat "$S")" = "$status0" ] || why="$why status-changed"
-		[ "$(mod_refcnt tocpatch)" = "$ref0" ] || why="$why tocpatch-ref-$ref0-to-$(mod_refcnt tocpatch)"
-		kernel_trouble && why="$why kernel-trouble"
-		if [ -n "$why" ]; then
-			bad=$((bad + 1))
-			[ $bad -le 5 ] && diag "$what: fail-nth $n (write status $rc):$why"
-			[ $bad -le 2 ] && log_since | tail -n 15 | sed 's/^/#   /'
-		fi
+		after_point
+		tally "$what: fail-nth $n (write status $rc)"
 		if [ "$rc" = 0 ] && [ "$left" != none ] && [ "$left" != 0 ]; then
 			done=1
 		else

@@ -22,14 +22,7 @@ N=8
 NMI=/sys/kernel/debug/tocpatch_nmi
 tap_plan $N
 
-if [ "${TOCPATCH_LAST_SCRIPT:-}" != test-ftrace-kill-idle.sh ]; then
-	i=0
-	while [ $i -lt $N ]; do
-		tap_skip "ftrace_kill, no patch" "kills ftrace for the rest of the boot: runs only as the last script of a run"
-		i=$((i + 1))
-	done
-	exit 0
-fi
+last_script_only $N
 
 out=$(load_mod tocpatch)
 tap_check "tocpatch loads${out:+ ($out)}" [ -z "$out" ]

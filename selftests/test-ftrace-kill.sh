@@ -22,14 +22,7 @@
 N=14
 tap_plan $N
 
-if [ "${TOCPATCH_LAST_SCRIPT:-}" != test-ftrace-kill.sh ]; then
-	i=0
-	while [ $i -lt $N ]; do
-		tap_skip "ftrace_kill" "kills ftrace for the rest of the boot: runs only as the last script of a run"
-		i=$((i + 1))
-	done
-	exit 0
-fi
+last_script_only $N
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
