@@ -21,10 +21,20 @@ int tocpatch_each_symbol(const char *objname, tocpatch_symbol_fn fn,
 			 void *data);
 int tocpatch_symbol_start(unsigned long addr, unsigned long *start,
 			  unsigned long *size);
-int tocpatch_text_write(unsigned long addr, unsigned int width, u64 old,
-			u64 new, bool sync);
+/*
+ * A writable alias of one text page kept across the writes of a batch
+ * (kernel_glue/text_patch.c); rust/glue.rs has the same layout.
+ */
+struct tocpatch_text_map {
+	struct page *page;
+	void *alias;
+};
+int tocpatch_text_write(struct tocpatch_text_map *map, unsigned long addr,
+			unsigned int width, u64 old, u64 new, bool sync);
 void tocpatch_text_sync(void);
-int tocpatch_text_store_again(unsigned long addr, unsigned int width, u64 val);
+int tocpatch_text_store_again(struct tocpatch_text_map *map,
+			      unsigned long addr, unsigned int width, u64 val);
+void tocpatch_text_unmap(struct tocpatch_text_map *map);
 int tocpatch_tasks_in_use(unsigned long start, unsigned long end,
 			  const unsigned long *owners, size_t n);
 bool tocpatch_module_get(struct module *mod);
@@ -88,16 +98,11 @@ enum tocpatch_sysfs_attr {
 	TP_SYSFS_REPLACE,
 	TP_SYSFS_STACK_ORDER,
 	TP_SYSFS_PATCHED,
-	TP_SYSFS_PROLOGUE,
 	TP_SYSFS_MARKER,
-	TP_SYSFS_TAIL_OUT,
-	TP_SYSFS_CALLS,
-	TP_SYSFS_LOCAL,
-	TP_SYSFS_GLOBAL,
-	TP_SYSFS_FALLBACK,
-	TP_SYSFS_DEPTH,
-	TP_SYSFS_PEAK,
 };
+
+/* The fields of a function's "stat" file, in their order. */
+#define TP_SYSFS_STAT_FIELDS	6
 
 int tocpatch_sysfs_init(void);
 void tocpatch_sysfs_exit(void);
@@ -120,6 +125,8 @@ bool tocpatch_shadow_holds(void *stack, const unsigned long *owners,
 int tocpatch_sysfs_get(const char *patch, unsigned int attr,
 		       unsigned int first, unsigned int n, long long *val,
 		       const char **str);
+int tocpatch_sysfs_stat(const char *patch, unsigned int idx,
+			long long *fields);
 int tocpatch_sysfs_set(const char *patch, unsigned int attr, bool val);
 
 #endif /* _TOCPATCH_GLUE_H */

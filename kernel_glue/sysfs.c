@@ -139,15 +139,31 @@ TP_ATTR(force, 0200, NULL, tp_patch_store, TP_SYSFS_FORCE);
 TP_ATTR(replace, 0444, tp_patch_show, NULL, TP_SYSFS_REPLACE);
 TP_ATTR(stack_order, 0444, tp_patch_show, NULL, TP_SYSFS_STACK_ORDER);
 TP_ATTR(patched, 0444, tp_obj_show, NULL, TP_SYSFS_PATCHED);
-TP_ATTR(prologue, 0444, tp_func_show, NULL, TP_SYSFS_PROLOGUE);
 TP_ATTR(marker, 0444, tp_func_show, NULL, TP_SYSFS_MARKER);
-TP_ATTR(tail_out, 0444, tp_func_show, NULL, TP_SYSFS_TAIL_OUT);
-TP_ATTR(calls, 0444, tp_func_show, NULL, TP_SYSFS_CALLS);
-TP_ATTR(local, 0444, tp_func_show, NULL, TP_SYSFS_LOCAL);
-TP_ATTR(global, 0444, tp_func_show, NULL, TP_SYSFS_GLOBAL);
-TP_ATTR(fallback, 0444, tp_func_show, NULL, TP_SYSFS_FALLBACK);
-TP_ATTR(depth, 0444, tp_func_show, NULL, TP_SYSFS_DEPTH);
-TP_ATTR(peak, 0444, tp_func_show, NULL, TP_SYSFS_PEAK);
+
+/*
+ * A function's counters, one line of numbers in a fixed order, as
+ * /sys/block/<disk>/stat has them: its own file for each would cost a
+ * kernfs node per counter and function, which dominated the enable of a
+ * large patch (Documentation/performance.rst).
+ */
+static ssize_t stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	struct tp_func *f = container_of(kobj, struct tp_func, kobj);
+	long long v[TP_SYSFS_STAT_FIELDS];
+	int ret, i, len = 0;
+
+	ret = tocpatch_sysfs_stat(kobject_name(kobj->parent->parent), f->idx,
+				  v);
+	if (ret)
+		return ret;
+	for (i = 0; i < TP_SYSFS_STAT_FIELDS; i++)
+		len += sysfs_emit_at(buf, len, "%s%lld", i ? " " : "", v[i]);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+static struct kobj_attribute tp_attr_stat = __ATTR_RO(stat);
 
 static struct attribute *tp_patch_attrs[] = {
 	&tp_attr_enabled.ka.attr,
@@ -166,15 +182,8 @@ static struct attribute *tp_obj_attrs[] = {
 ATTRIBUTE_GROUPS(tp_obj);
 
 static struct attribute *tp_func_attrs[] = {
-	&tp_attr_prologue.ka.attr,
 	&tp_attr_marker.ka.attr,
-	&tp_attr_tail_out.ka.attr,
-	&tp_attr_calls.ka.attr,
-	&tp_attr_local.ka.attr,
-	&tp_attr_global.ka.attr,
-	&tp_attr_fallback.ka.attr,
-	&tp_attr_depth.ka.attr,
-	&tp_attr_peak.ka.attr,
+	&tp_attr_stat.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(tp_func);

@@ -6,7 +6,8 @@
 //! by one per function of it: `  func NAME prologue FORM marker STATE
 //! tail-out B calls N local N global N fallback N depth N peak N` (see
 //! Documentation/control.rst). A debug aid only: the ABI is the sysfs tree
-//! of rust/sysfs.rs, which shows the same facts per function.
+//! of rust/sysfs.rs, which shows each function's marker state and
+//! counters; the prologue form and tail-out are only here and in the log.
 
 use kernel::{debugfs::Dir, prelude::*};
 

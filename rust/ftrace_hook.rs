@@ -293,28 +293,75 @@ impl Prober {
         }
     }
 
-    /// The ftrace location of the function `name` at `entry` (its global
-    /// entry; its text stays mapped during the call). The location word is
-    /// a nop or a branch (the call site, patched or not): the first such
-    /// word after the entry that ftrace accepts, within the function
-    /// (kallsyms' size: a word past its end may be the next function's
-    /// location) and within its first 16 bytes (the kernel's own ppc64
-    /// livepatch code looks no further), or else the entry itself.
-    /// Mostly one probe: only call-site-like words are asked about.
-    pub(crate) fn location(&self, entry: u64, name: &str) -> Result<u64> {
-        let size = crate::symbols::symbol_at(entry)
-            .filter(|&(start, _, _)| start == entry)
-            .map_or(4, |(_, size, _)| size);
-        let call_site = |ip: u64| {
-            // SAFETY: `ip` is within the function's first 16 bytes and its
-            // kallsyms size (or is its entry), in mapped text.
-            let w = unsafe { core::ptr::read_volatile(ip as *const u32) };
-            w == 0x6000_0000 || w >> 26 == 18
-        };
-        let offs = (4..=16u64).step_by(4).filter(|&o| o < size);
+    /// The ftrace locations of the functions `fs` (global entry, kallsyms
+    /// size, name; their text stays mapped during the call), in order, as
+    /// [`Prober::location`] finds them. One filter update asks about every
+    /// function's first call-site-like word at once; only if ftrace refuses
+    /// it (one of them is elsewhere, or not traceable) or it fails is each
+    /// function asked about alone, which names the one in error.
+    pub(crate) fn locations(&self, fs: &[(u64, u64, &str)]) -> Result<KVec<u64>> {
+        let mut ips = KVec::with_capacity(fs.len(), GFP_KERNEL)?;
+        for &(entry, size, _) in fs {
+            let Some(ip) = Self::candidates(entry, size).find(|&ip| Self::call_site(ip)) else {
+                break;
+            };
+            ips.push(ip as ffi::c_ulong, GFP_KERNEL)?;
+        }
+        if ips.len() == fs.len() && fs.len() > 1 {
+            // SAFETY: a valid ftrace_ops that is never registered; `ips`
+            // holds `len` addresses.
+            let r = unsafe {
+                bindings::ftrace_set_filter_ips(
+                    self.0.get(),
+                    ips.as_mut_ptr(),
+                    ips.len() as u32,
+                    0,
+                    1,
+                )
+            };
+            if r == 0 {
+                let mut locs = KVec::with_capacity(ips.len(), GFP_KERNEL)?;
+                for &ip in ips.iter() {
+                    locs.push(ip as u64, GFP_KERNEL)?;
+                }
+                return Ok(locs);
+            }
+        }
+        let mut locs = KVec::with_capacity(fs.len(), GFP_KERNEL)?;
+        for &(entry, size, name) in fs {
+            locs.push(self.location(entry, size, name)?, GFP_KERNEL)?;
+        }
+        Ok(locs)
+    }
+
+    /// The words that may be the location of a function at `entry` of
+    /// `size` bytes, in the order they are tried.
+    fn candidates(entry: u64, size: u64) -> impl Iterator<Item = u64> {
+        let offs = (4..=16u64).step_by(4).filter(move |&o| o < size);
+        Iterator::chain(offs, Some(0)).map(move |o| entry + o)
+    }
+
+    /// Whether the word at `ip`, one of [`Prober::candidates`], looks like
+    /// a call site: a nop or a branch.
+    fn call_site(ip: u64) -> bool {
+        // SAFETY: `ip` is within a function's first 16 bytes and its
+        // kallsyms size (or is its entry), in mapped text.
+        let w = unsafe { core::ptr::read_volatile(ip as *const u32) };
+        w == 0x6000_0000 || w >> 26 == 18
+    }
+
+    /// The ftrace location of the function `name` at `entry` of `size`
+    /// bytes (kallsyms'; its text stays mapped during the call). The
+    /// location word is a nop or a branch (the call site, patched or not):
+    /// the first such word after the entry that ftrace accepts, within the
+    /// function (a word past its end may be the next function's location)
+    /// and within its first 16 bytes (the kernel's own ppc64 livepatch code
+    /// looks no further), or else the entry itself. Mostly one probe: only
+    /// call-site-like words are asked about.
+    fn location(&self, entry: u64, size: u64, name: &str) -> Result<u64> {
         let found = (|| {
-            for ip in Iterator::chain(offs, Some(0)).map(|o| entry + o) {
-                if call_site(ip) && self.accepts(ip)? {
+            for ip in Self::candidates(entry, size) {
+                if Self::call_site(ip) && self.accepts(ip)? {
                     return Ok(Some(ip));
                 }
             }
@@ -630,7 +677,10 @@ fn unhook_hooks(hooks: &mut [Hook]) {
 /// Hooks `smp_send_nmi_ipi()` at `addr` for `nmi.rs`: its calls go to
 /// `tocpatch_nmi_send_hook()` (kernel_glue/nmi.c).
 pub(crate) fn hook_nmi(addr: u64) -> Result {
-    let loc = Prober::new()?.location(addr, "smp_send_nmi_ipi")?;
+    let size = crate::symbols::symbol_at(addr)
+        .filter(|&(start, _, _)| start == addr)
+        .map_or(4, |(_, size, _)| size);
+    let loc = Prober::new()?.location(addr, size, "smp_send_nmi_ipi")?;
     let h = HOOKS.lock();
     let ops = ops_of(&h)?;
     NMI_LOC.store(loc, Release);

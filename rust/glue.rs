@@ -9,6 +9,23 @@ use kernel::ffi;
 /// are not FFI-safe).
 pub(crate) type ModulePtr = *mut ffi::c_void;
 
+/// `struct tocpatch_text_map` (kernel_glue/glue.h): the writable alias of
+/// one text page that a batch of writes keeps; empty when both are NULL.
+#[repr(C)]
+pub(crate) struct TextMap {
+    page: *mut ffi::c_void,
+    alias: *mut ffi::c_void,
+}
+
+impl TextMap {
+    pub(crate) const fn new() -> Self {
+        Self {
+            page: core::ptr::null_mut(),
+            alias: core::ptr::null_mut(),
+        }
+    }
+}
+
 /// `tocpatch_symbol_fn`: one symbol of a walk (name, its length, address).
 pub(crate) type SymbolFn = unsafe extern "C" fn(
     data: *mut ffi::c_void,
@@ -34,6 +51,7 @@ extern "C" {
         size: *mut ffi::c_ulong,
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_text_write(
+        map: *mut TextMap,
         addr: ffi::c_ulong,
         width: ffi::c_uint,
         old: u64,
@@ -42,10 +60,12 @@ extern "C" {
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_text_sync();
     pub(crate) fn tocpatch_text_store_again(
+        map: *mut TextMap,
         addr: ffi::c_ulong,
         width: ffi::c_uint,
         val: u64,
     ) -> ffi::c_int;
+    pub(crate) fn tocpatch_text_unmap(map: *mut TextMap);
     pub(crate) fn tocpatch_tasks_in_use(
         start: ffi::c_ulong,
         end: ffi::c_ulong,

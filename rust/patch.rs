@@ -78,6 +78,9 @@ pub(crate) struct Obj {
     /// Indexes of its functions in the patch's description (all objects'
     /// functions counted in order), as the sysfs files name them.
     pub(crate) desc: core::ops::Range<usize>,
+    /// The sizes of its replacements (kallsyms', found by `parse`), in
+    /// the order of its functions.
+    pub(crate) new_sizes: KVec<u64>,
 }
 
 impl Obj {

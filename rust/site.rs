@@ -197,8 +197,21 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
     // The entries of existing sites that `ts` takes places on (one each:
     // entries are only appended, at the commit, so the indexes hold).
     let mut joined = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
-    // One throw-away ops finds the ftrace locations of all new sites.
-    let mut prober = None;
+    // The functions that get new sites, and their ftrace locations, found
+    // at once by one throw-away ops; the loop below meets them in the same
+    // order.
+    let mut todo = KVec::<(u64, u64, &str)>::new();
+    for t in ts.iter() {
+        let ip = t.global_entry;
+        if find(&sites, ip).is_none() && !todo.iter().any(|x| x.0 == ip) {
+            todo.push((ip, t.size, t.name()), GFP_KERNEL)?;
+        }
+    }
+    let locs = match todo.len() {
+        0 => KVec::new(),
+        _ => ftrace_hook::Prober::new()?.locations(&todo)?,
+    };
+    let mut locs = locs.into_iter();
     for t in ts.iter() {
         if let Some(i) = find(&sites, t.global_entry) {
             sites[i].stack.reserve(1, GFP_KERNEL)?;
@@ -212,12 +225,9 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
             out.push(f.0.clone(), GFP_KERNEL)?;
             continue;
         }
-        if prober.is_none() {
-            prober = Some(ftrace_hook::Prober::new()?);
-        }
-        let loc = match prober.as_ref() {
-            Some(p) => p.location(t.global_entry, t.name())?,
-            None => return Err(ENOMEM),
+        let Some(loc) = locs.next() else {
+            // Cannot happen: one location per new site.
+            return Err(EINVAL);
         };
         let mut stack = KVec::new();
         stack.reserve(1, GFP_KERNEL)?;

@@ -22,6 +22,8 @@ use crate::logic::symmatch::{self, Want};
 pub(crate) struct Function {
     /// Global entry point (the symbol's address).
     pub(crate) global_entry: u64,
+    /// Its size, as kallsyms has it.
+    pub(crate) size: u64,
     /// Decoded global entry prologue.
     pub(crate) entry: GlobalEntry,
     /// The second prologue word (the `addi` of a TOC-relative prologue).
@@ -63,15 +65,16 @@ fn as_str(s: &CStr) -> &str {
     s.to_str().unwrap_or("?")
 }
 
-/// Whether the replacement at `func` (in the module text `text`) ends in a
+/// Whether the replacement at `func`, `size` bytes long (kallsyms'; its
+/// start is in the module text `text`, as `patch/api.rs` checked) ends in a
 /// sibling call out of itself through a TOC-saving call stub: such a stub
 /// stores the replacement's TOC in the TOC save slot of whatever frame is
 /// at r1, which after a tail call is the original caller's. The caller
 /// would then reload a wrong r2 after the call returns. Branch targets
 /// outside the patch module's text cannot be inspected and count as such
 /// calls too (the safe side).
-pub(crate) fn tail_calls_out(func: u64, text: (u64, u64)) -> Result<bool> {
-    let (start, size, _) = symbol_at(func).ok_or(ENOENT)?;
+pub(crate) fn tail_calls_out(func: u64, size: u64, text: (u64, u64)) -> bool {
+    let start = func;
     // Never read past the module text, whatever kallsyms says.
     let end = (start + size).min(text.1);
     let n = ((end - start) / 4) as usize;
@@ -80,15 +83,15 @@ pub(crate) fn tail_calls_out(func: u64, text: (u64, u64)) -> Result<bool> {
     let code = unsafe { core::slice::from_raw_parts(start as *const u32, n) };
     for (_, target) in outgoing_sibling_branches(code, start) {
         if target < text.0 || target + 16 > text.1 {
-            return Ok(true);
+            return true;
         }
         // SAFETY: the 4 words at `target` are inside the module's text.
         let words = unsafe { core::slice::from_raw_parts(target as *const u32, 4) };
         if saves_toc(words) {
-            return Ok(true);
+            return true;
         }
     }
-    Ok(false)
+    false
 }
 
 /// The state of one walk over an object's symbols ([`on_symbol`]).
@@ -205,7 +208,7 @@ pub(crate) fn resolve_all(object: Option<&CStr>, names: &[(&CStr, u64)]) -> Resu
 /// The function whose symbol `name` of `object` kallsyms has at `addr`:
 /// its global entry and prologue.
 fn function_at(object: Option<&CStr>, name: &CStr, addr: u64) -> Result<Function> {
-    let Some((start, _, in_module)) = symbol_at(addr) else {
+    let Some((start, size, in_module)) = symbol_at(addr) else {
         pr_err!("no symbol at the address of {}\n", as_str(name));
         return Err(ENOENT);
     };
@@ -240,6 +243,7 @@ fn function_at(object: Option<&CStr>, name: &CStr, addr: u64) -> Result<Function
     }
     Ok(Function {
         global_entry: start,
+        size,
         entry,
         second,
         toc_word,

@@ -8,8 +8,10 @@
 //! * `<patch>/<object>/patched` (ro), `<object>` being the module name or
 //!   `vmlinux`;
 //! * `<patch>/<object>/<function>,<sympos>/` with tocpatch's own facts of
-//!   the function, read-only: `prologue`, `marker`, `tail_out`, `calls`,
-//!   `local`, `global`, `fallback`, `depth`, `peak`.
+//!   the function, read-only: `marker` (its state) and `stat` (its
+//!   counters on one line: calls, local, global, fallback, depth, peak).
+//!   The facts fixed at enable (prologue form, tail calls out) are in the
+//!   debugfs status and the log.
 //!
 //! `kernel_glue/sysfs.c` builds the kobjects (the kernel crate has no
 //! kobject abstraction) and calls [`tocpatch_sysfs_get`] and
@@ -36,15 +38,10 @@ const FORCE: u32 = 2;
 const REPLACE: u32 = 3;
 const STACK_ORDER: u32 = 4;
 const PATCHED: u32 = 5;
-const PROLOGUE: u32 = 6;
-const MARKER: u32 = 7;
-const TAIL_OUT: u32 = 8;
-const CALLS: u32 = 9;
-const LOCAL: u32 = 10;
-const GLOBAL: u32 = 11;
-const FALLBACK: u32 = 12;
-const DEPTH: u32 = 13;
-const PEAK: u32 = 14;
+const MARKER: u32 = 6;
+
+/// The fields of a function's `stat` file (`TP_SYSFS_STAT_FIELDS`).
+const STAT_FIELDS: usize = 6;
 
 /// The root directory, `/sys/kernel/tocpatch`; removed when dropped, after
 /// the pending removals of patch directories.
@@ -120,15 +117,7 @@ fn get(name: &[u8], attr: u32, first: usize, n: usize) -> Result<Value> {
     let mut func = Err(ENODEV);
     let p = patch::query(name, first..first + n, |x| {
         func = match attr {
-            PROLOGUE => Ok((0, Some(x.prologue))),
             MARKER => Ok((0, Some(x.marker))),
-            TAIL_OUT => num(i64::from(x.tail_out)),
-            CALLS => num(x.calls as i64),
-            LOCAL => num(x.local as i64),
-            GLOBAL => num(x.global as i64),
-            FALLBACK => num(x.fallback as i64),
-            DEPTH => num(x.depth),
-            PEAK => num(x.peak as i64),
             _ => Err(EINVAL),
         };
     })
@@ -180,6 +169,40 @@ pub(crate) extern "C" fn tocpatch_sysfs_get(
         }
         Err(e) => e.to_errno(),
     }
+}
+
+/// `int tocpatch_sysfs_stat(const char *patch, unsigned int idx, long long
+/// *fields)`: the counters of function `idx` of `patch` into `fields`
+/// (`TP_SYSFS_STAT_FIELDS` of them, in the `stat` file's order), or a
+/// negative errno (`-ENODEV`: the patch was released).
+#[no_mangle]
+pub(crate) extern "C" fn tocpatch_sysfs_stat(
+    patch: *const ffi::c_char,
+    idx: ffi::c_uint,
+    fields: *mut ffi::c_longlong,
+) -> ffi::c_int {
+    let idx = idx as usize;
+    let mut v: Option<[i64; STAT_FIELDS]> = None;
+    if patch::query(name_of(patch), idx..idx + 1, |x| {
+        v = Some([
+            x.calls as i64,
+            x.local as i64,
+            x.global as i64,
+            x.fallback as i64,
+            x.depth,
+            x.peak as i64,
+        ]);
+    })
+    .is_none()
+    {
+        return ENODEV.to_errno();
+    }
+    let Some(v) = v else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: the caller's array of `STAT_FIELDS` elements.
+    unsafe { core::ptr::copy_nonoverlapping(v.as_ptr(), fields, STAT_FIELDS) };
+    0
 }
 
 fn set(name: &[u8], attr: u32, want: bool) -> Result {

@@ -34,6 +34,9 @@ pub(crate) struct TargetInfo {
     pub(crate) tail_out: bool,
     pub(crate) new_func: u64,
     pub(crate) global_entry: u64,
+    /// The function's size (kallsyms'), which bounds the search for its
+    /// ftrace location.
+    pub(crate) size: u64,
     pub(crate) marker: Option<Marker>,
 }
 
@@ -49,6 +52,8 @@ pub(crate) struct Target {
     /// the original runs, as livepatch's `klp_func.nop`).
     pub(crate) new_func: u64,
     pub(crate) global_entry: u64,
+    /// The function's size (kallsyms').
+    pub(crate) size: u64,
     pub(crate) marker: Option<Marker>,
     pub(crate) counters: Counters,
 }
@@ -67,6 +72,7 @@ impl Target {
             tail_out: info.tail_out,
             new_func: info.new_func,
             global_entry: info.global_entry,
+            size: info.size,
             marker: info.marker,
             counters: Counters::new()?,
         })

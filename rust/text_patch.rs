@@ -27,14 +27,24 @@ fn word(global_entry: u64, m: &Marker) -> (u64, ffi::c_uint) {
 }
 
 fn write(global_entry: u64, m: &Marker, old: u64, new: u64) -> Result {
-    write_sync(global_entry, m, old, new, true)
+    write_sync(core::ptr::null_mut(), global_entry, m, old, new, true)
 }
 
-fn write_sync(global_entry: u64, m: &Marker, old: u64, new: u64, sync: bool) -> Result {
+/// One write; `map` is a batch's page alias, or NULL (mapped for this
+/// write alone).
+fn write_sync(
+    map: *mut glue::TextMap,
+    global_entry: u64,
+    m: &Marker,
+    old: u64,
+    new: u64,
+    sync: bool,
+) -> Result {
     let (addr, width) = word(global_entry, m);
     // SAFETY: `addr` is inside the prologue (or TOC word) of a function
-    // kallsyms resolved; the C side checks alignment and the old value.
-    let r = unsafe { glue::tocpatch_text_write(addr as ffi::c_ulong, width, old, new, sync) };
+    // kallsyms resolved; the C side checks alignment and the old value;
+    // `map` is NULL or a batch's own, not used elsewhere meanwhile.
+    let r = unsafe { glue::tocpatch_text_write(map, addr as ffi::c_ulong, width, old, new, sync) };
     if r < 0 {
         pr_err!("text write at {:#x} failed (errno {})\n", addr, r);
         return Err(Error::from_errno(r));
@@ -54,9 +64,11 @@ pub(crate) fn restore(global_entry: u64, m: &Marker) -> Result {
 
 /// A write of many markers with one round of interrupts: [`Batch::apply`]
 /// or [`Batch::restore`] each (stored, not yet fetched everywhere), then
-/// [`Batch::sync`] once.
+/// [`Batch::sync`] once. Consecutive writes to one page share one
+/// writable alias of it, dropped with the batch.
 pub(crate) struct Batch {
     written: KVec<(u64, Marker, u64)>,
+    map: glue::TextMap,
 }
 
 impl Batch {
@@ -64,6 +76,7 @@ impl Batch {
     pub(crate) fn new(n: usize) -> Result<Self> {
         Ok(Batch {
             written: KVec::with_capacity(n, GFP_KERNEL)?,
+            map: glue::TextMap::new(),
         })
     }
 
@@ -71,7 +84,7 @@ impl Batch {
         if self.written.len() == self.written.capacity() {
             return Err(ENOMEM);
         }
-        write_sync(global_entry, m, old, new, false)?;
+        write_sync(&mut self.map, global_entry, m, old, new, false)?;
         // Room checked above.
         let _ = self.written.push_within_capacity((global_entry, *m, new));
         Ok(())
@@ -89,7 +102,7 @@ impl Batch {
 
     /// Makes every CPU fetch the words written: one round of interrupts,
     /// then the second store of each (kernel_glue/text_patch.c).
-    pub(crate) fn sync(self) {
+    pub(crate) fn sync(mut self) {
         if self.written.is_empty() {
             return;
         }
@@ -97,8 +110,18 @@ impl Batch {
         unsafe { glue::tocpatch_text_sync() };
         for (ge, m, val) in self.written.iter() {
             let (addr, width) = word(*ge, m);
-            // SAFETY: as in `write`; a word that changed since is left alone.
-            unsafe { glue::tocpatch_text_store_again(addr as ffi::c_ulong, width, *val) };
+            // SAFETY: as in `write`; a word that changed since is left
+            // alone; `map` is this batch's own.
+            unsafe {
+                glue::tocpatch_text_store_again(&mut self.map, addr as ffi::c_ulong, width, *val)
+            };
         }
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        // SAFETY: the batch's own alias (or none), not used any more.
+        unsafe { glue::tocpatch_text_unmap(&mut self.map) };
     }
 }

@@ -33,21 +33,22 @@ pub(super) fn cstr<'a>(p: *const ffi::c_char) -> Option<&'a CStr> {
 /// Checks one `tocpatch_func` without resolving it (its object may not be
 /// loaded): a name, and a replacement that is a function of the patch
 /// module. Returns the name.
-fn check_func<'a>(f: &TocpatchFunc, text: (u64, u64)) -> Result<&'a CStr> {
+fn check_func(f: &TocpatchFunc, text: (u64, u64)) -> Result<u64> {
     let name = cstr(f.old_name).ok_or(EINVAL)?;
     let new_func = f.new_func as u64;
     match symbols::symbol_at(new_func) {
-        Some((start, _, true)) if start == new_func && (text.0..text.1).contains(&new_func) => {}
+        Some((start, size, true)) if start == new_func && (text.0..text.1).contains(&new_func) => {
+            Ok(size)
+        }
         _ => {
             pr_err!(
                 "{}: new_func {:#x} is not a function of the patch module\n",
                 s(name),
                 new_func
             );
-            return Err(EINVAL);
+            Err(EINVAL)
         }
     }
-    Ok(name)
 }
 
 /// The `tocpatch_func` entries of an object, up to its terminator.
@@ -94,11 +95,11 @@ pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> 
             pr_err!("object {} is listed twice\n", name.map_or("vmlinux", s));
             return Err(EINVAL);
         }
-        let mut n = 0;
+        let mut sizes = KVec::new();
         for func in funcs_of(obj) {
-            check_func(func, text)?;
-            n += 1;
+            sizes.push(check_func(func, text)?, GFP_KERNEL)?;
         }
+        let n = sizes.len();
         let cb = &obj.callbacks;
         let has_callbacks = cb.pre_patch.is_some()
             || cb.post_patch.is_some()
@@ -122,6 +123,7 @@ pub(super) fn parse(api: &TocpatchPatch, text: (u64, u64)) -> Result<KVec<Obj>> 
                 patched: false,
                 post_unpatch_due: false,
                 desc: total..total + n,
+                new_sizes: sizes,
             },
             GFP_KERNEL,
         )?;
@@ -149,17 +151,17 @@ pub(super) fn resolve_obj(
     let api = unsafe { &*obj.api };
     let mut names = KVec::new();
     for func in funcs_of(api) {
-        names.push(
-            (check_func(func, text)?, func.old_sympos as u64),
-            GFP_KERNEL,
-        )?;
+        // Checked by `parse`.
+        let name = cstr(func.old_name).ok_or(EINVAL)?;
+        names.push((name, func.old_sympos as u64), GFP_KERNEL)?;
     }
     // One walk over the object's symbols for all of them.
     let resolved = symbols::resolve_all(obj.name.as_deref(), &names)?;
     for (k, ((func, at), &(name, _))) in
         Iterator::zip(Iterator::zip(funcs_of(api), resolved), names.iter()).enumerate()
     {
-        let mut n = new_func(idx, obj.name.as_deref(), func, name, at, text)?;
+        let size = obj.new_sizes.get(k).copied().ok_or(EINVAL)?;
+        let mut n = new_func(idx, obj.name.as_deref(), (func, size), name, at, text)?;
         n.desc = obj.desc.start + k;
         if funcs
             .iter()
@@ -174,17 +176,18 @@ pub(super) fn resolve_obj(
 }
 
 /// Builds the function for one `tocpatch_func`, checked by [`check_func`]
-/// (`name` is its target's name), whose target resolved to `func`.
+/// (`size`: its replacement's size; `name`: its target's name), whose
+/// target resolved to `func`.
 fn new_func(
     idx: usize,
     obj: Option<&CStr>,
-    f: &TocpatchFunc,
+    (f, size): (&TocpatchFunc, u64),
     name: &CStr,
     func: symbols::Function,
     text: (u64, u64),
 ) -> Result<Func> {
     let new_func = f.new_func as u64;
-    let tail_out = symbols::tail_calls_out(new_func, text)?;
+    let tail_out = symbols::tail_calls_out(new_func, size, text);
     if tail_out {
         pr_info!(
             "{}: the replacement tail-calls out of its module through a TOC-saving stub: all its calls return through the trampoline\n",
@@ -206,6 +209,7 @@ fn new_func(
         tail_out,
         new_func,
         global_entry: func.global_entry,
+        size: func.size,
         marker,
     })?;
     Ok(Func {

@@ -257,6 +257,7 @@ fn nops_for(reg: &KVec<KBox<Patch>>, funcs: &KVec<Func>) -> Result<KVec<Func>> {
                 tail_out: false,
                 new_func: 0,
                 global_entry: ip,
+                size: f.t.size,
                 marker: f.t.marker,
             })?;
             nops.push(
