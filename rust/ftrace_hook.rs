@@ -296,13 +296,17 @@ impl Prober {
     /// The ftrace locations of the functions `fs` (global entry, kallsyms
     /// size, name; their text stays mapped during the call), in order, as
     /// [`Prober::location`] finds them. One filter update asks about every
-    /// function's first call-site-like word at once; only if ftrace refuses
-    /// it (one of them is elsewhere, or not traceable) or it fails is each
-    /// function asked about alone, which names the one in error.
+    /// function's first call-site-like word after its entry at once (such
+    /// a word is accepted only if it is the location itself); only if
+    /// ftrace refuses one (it is elsewhere, or not traceable), one function
+    /// has no such word, or the update fails is each function asked about
+    /// alone, which names the one in error.
     pub(crate) fn locations(&self, fs: &[(u64, u64, &str)]) -> Result<KVec<u64>> {
         let mut ips = KVec::with_capacity(fs.len(), GFP_KERNEL)?;
         for &(entry, size, _) in fs {
-            let Some(ip) = Self::candidates(entry, size).find(|&ip| Self::call_site(ip)) else {
+            let first =
+                Self::candidates(entry, size).find(|&ip| ip != entry && Self::call_site(ip));
+            let Some(ip) = first else {
                 break;
             };
             ips.push(ip as ffi::c_ulong, GFP_KERNEL)?;
