@@ -32,7 +32,7 @@ pub(super) fn cstr<'a>(p: *const ffi::c_char) -> Option<&'a CStr> {
 
 /// Checks one `tocpatch_func` without resolving it (its object may not be
 /// loaded): a name, and a replacement that is a function of the patch
-/// module. Returns the name.
+/// module. Returns the replacement's size (kallsyms').
 fn check_func(f: &TocpatchFunc, text: (u64, u64)) -> Result<u64> {
     let name = cstr(f.old_name).ok_or(EINVAL)?;
     let new_func = f.new_func as u64;
