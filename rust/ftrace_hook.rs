@@ -309,26 +309,22 @@ impl Prober {
             let Some(ip) = first else {
                 break;
             };
-            ips.push(ip as ffi::c_ulong, GFP_KERNEL)?;
+            ips.push(ip, GFP_KERNEL)?;
         }
         if ips.len() == fs.len() && fs.len() > 1 {
             // SAFETY: a valid ftrace_ops that is never registered; `ips`
-            // holds `len` addresses.
+            // holds `len` addresses (`c_ulong` is `u64` on ppc64).
             let r = unsafe {
                 bindings::ftrace_set_filter_ips(
                     self.0.get(),
-                    ips.as_mut_ptr(),
+                    ips.as_mut_ptr().cast(),
                     ips.len() as u32,
                     0,
                     1,
                 )
             };
             if r == 0 {
-                let mut locs = KVec::with_capacity(ips.len(), GFP_KERNEL)?;
-                for &ip in ips.iter() {
-                    locs.push(ip as u64, GFP_KERNEL)?;
-                }
-                return Ok(locs);
+                return Ok(ips);
             }
         }
         let mut locs = KVec::with_capacity(fs.len(), GFP_KERNEL)?;
