@@ -174,7 +174,8 @@ pub(crate) extern "C" fn tocpatch_sysfs_get(
 /// `int tocpatch_sysfs_stat(const char *patch, unsigned int idx, long long
 /// *fields)`: the counters of function `idx` of `patch` into `fields`
 /// (`TP_SYSFS_STAT_FIELDS` of them, in the `stat` file's order), or a
-/// negative errno (`-ENODEV`: the patch was released).
+/// negative errno (`-ENODEV`: the patch was released, or the function is
+/// not resolved, as for the other files of its directory).
 #[no_mangle]
 pub(crate) extern "C" fn tocpatch_sysfs_stat(
     patch: *const ffi::c_char,
@@ -198,7 +199,7 @@ pub(crate) extern "C" fn tocpatch_sysfs_stat(
         return ENODEV.to_errno();
     }
     let Some(v) = v else {
-        return EINVAL.to_errno();
+        return ENODEV.to_errno();
     };
     // SAFETY: the caller's array of `STAT_FIELDS` elements.
     unsafe { core::ptr::copy_nonoverlapping(v.as_ptr(), fields, STAT_FIELDS) };
