@@ -49,6 +49,7 @@
 use kernel::{
     bindings, ffi,
     prelude::*,
+    str::CString,
     sync::atomic::{Atomic, AtomicType, Relaxed, Release},
     sync::Arc,
     types::Opaque,
@@ -129,6 +130,46 @@ struct Hooks {
     used: usize,
     /// Tables replaced by a bigger one, freed after the next grace periods.
     retired: KVec<KBox<Table>>,
+    /// The direct ops (direct path only), each with a live location.
+    batches: KVec<KBox<Batch>>,
+}
+
+/// A direct ops of the direct path: the functions of one object hooked by
+/// one enable (one ftrace update), whose calls go straight to
+/// `tocpatch_direct_tramp` (`arch_powerpc_asm/direct.S`), which finds
+/// their sites in the same table as the callback.
+///
+/// ftrace cannot take a location out of a registered direct ops: the
+/// kernel's `update_ftrace_direct_del()` is not exported, and a filter edit
+/// would leave ftrace's own table of direct calls behind (later direct
+/// users of the function would get -EBUSY for good). So a location whose
+/// hook goes stays in its ops, dormant: its site leaves the table, and the
+/// trampoline runs the function as it is. The ops is unregistered with its
+/// last live location, and a dormant location that is hooked again comes
+/// back to life in place, with no ftrace update. One object per ops keeps
+/// a module's locations out of every ops that outlives the module: when
+/// it goes, all of its sites are unhooked.
+struct Batch {
+    ops: KBox<Opaque<bindings::ftrace_ops>>,
+    /// The locations, sorted, and whether each has a hook.
+    locs: KVec<(u64, bool)>,
+    /// How many have one.
+    live: usize,
+}
+
+impl Batch {
+    fn find(&self, loc: u64) -> Option<usize> {
+        self.locs.binary_search_by_key(&loc, |l| l.0).ok()
+    }
+}
+
+/// Whether hooks use ftrace direct calls (`direct=1` on a kernel that
+/// has them), set at load.
+static DIRECT: Atomic<bool> = Atomic::new(false);
+
+/// Whether hooks use ftrace direct calls.
+pub(crate) fn direct() -> bool {
+    DIRECT.load(Relaxed)
 }
 
 // SAFETY: the ops is only touched by ftrace (which serialises its own use
@@ -143,6 +184,7 @@ kernel::sync::global_lock! {
         table: None,
         used: 0,
         retired: KVec::new(),
+        batches: KVec::new(),
     };
 }
 
@@ -163,6 +205,9 @@ static STUB: Atomic<u64> = Atomic::new(0);
 pub(crate) fn init() -> Result {
     // SAFETY: called once, before any other use of HOOKS.
     unsafe { HOOKS.init() };
+    // SAFETY: plain call.
+    let can = unsafe { glue::tocpatch_direct_available() };
+    DIRECT.store(crate::direct_requested() && can, Relaxed);
     // Found now, while all is well, rather than after ftrace_kill().
     match crate::symbols::vmlinux_function(c"ftrace_stub") {
         Some(f) => STUB.store(f, Relaxed),
@@ -479,8 +524,12 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
         fresh += usize::from(was_empty);
     }
     h.used += fresh;
-    // SAFETY: `ops` is registered; `ips` holds `n` addresses.
-    let r = unsafe { bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), n as u32, 0, 0) };
+    let r = if direct() {
+        direct_hook(&mut h, sites)
+    } else {
+        // SAFETY: `ops` is registered; `ips` holds `n` addresses.
+        unsafe { bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), n as u32, 0, 0) }
+    };
     if r != 0 {
         // Nothing changed in ftrace (the update is all or nothing): take
         // the entries out again, and find the function ftrace refuses.
@@ -501,6 +550,118 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
         });
     }
     Ok(hooks)
+}
+
+/// Hooks `sites` on the direct path (see [`Batch`]): locations dormant in
+/// a batch come back to life, the others get one new direct ops per object.
+/// All or nothing; returns 0 or the error ftrace (or an allocation) gave.
+fn direct_hook(h: &mut Hooks, sites: &[Arc<Site>]) -> i32 {
+    match direct_hook_inner(h, sites) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
+    let tramp = crate::trampoline::direct_tramp() as ffi::c_ulong;
+    let mut revive = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
+    let mut rest: KVec<&Arc<Site>> = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
+    for s in sites {
+        let dormant = h
+            .batches
+            .iter()
+            .enumerate()
+            .find_map(|(b, batch)| batch.find(s.loc).map(|i| (b, i)));
+        match dormant {
+            Some(x) => revive.push(x, GFP_KERNEL)?,
+            None => rest.push(s, GFP_KERNEL)?,
+        }
+    }
+    let same = |a: &Option<CString>, b: &Option<CString>| match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.to_bytes() == b.to_bytes(),
+        _ => false,
+    };
+    // At most one batch per site, reserved before any is registered.
+    h.batches.reserve(rest.len(), GFP_KERNEL)?;
+    let mut made: KVec<KBox<Batch>> = KVec::new();
+    let mut result = Ok(());
+    while let Some(first) = rest.first().copied() {
+        let mut ips = KVec::new();
+        let mut others = KVec::new();
+        let step = (|| -> Result {
+            for s in rest.iter().copied() {
+                if same(&s.object, &first.object) {
+                    ips.push(s.loc as ffi::c_ulong, GFP_KERNEL)?;
+                } else {
+                    others.push(s, GFP_KERNEL)?;
+                }
+            }
+            ips.sort_unstable();
+            let mut locs = KVec::with_capacity(ips.len(), GFP_KERNEL)?;
+            for &ip in ips.iter() {
+                locs.push((ip as u64, true), GFP_KERNEL)?;
+            }
+            made.reserve(1, GFP_KERNEL)?;
+            let batch = KBox::new(
+                Batch {
+                    ops: KBox::new(Opaque::zeroed(), GFP_KERNEL)?,
+                    locs,
+                    live: ips.len(),
+                },
+                GFP_KERNEL,
+            )?;
+            // SAFETY: a zeroed ops, never registered; `ips` holds that many
+            // locations; the ops stays allocated while registered (it is
+            // unregistered before the batch is dropped, or leaked).
+            let r = unsafe {
+                glue::tocpatch_direct_register(
+                    batch.ops.get(),
+                    ips.as_mut_ptr(),
+                    ips.len() as u32,
+                    tramp,
+                )
+            };
+            if r != 0 {
+                return Err(Error::from_errno(r));
+            }
+            // Room reserved above.
+            let _ = made.push_within_capacity(batch);
+            Ok(())
+        })();
+        if let Err(e) = step {
+            result = Err(e);
+            break;
+        }
+        rest = others;
+    }
+    if let Err(e) = result {
+        // Undo the batches registered by this call.
+        for b in made.into_iter() {
+            // SAFETY: registered above with `tramp`.
+            let r = unsafe { glue::tocpatch_direct_unregister(b.ops.get(), tramp) };
+            if r != 0 {
+                pr_err!(
+                    "unregister_ftrace_direct failed: {}: its ftrace ops is leaked\n",
+                    r
+                );
+                core::mem::forget(b);
+                // SAFETY: plain call; our own module is live.
+                unsafe { glue::tocpatch_pin_self() };
+            }
+        }
+        return Err(e);
+    }
+    for b in made.into_iter() {
+        // Room reserved above.
+        let _ = h.batches.push_within_capacity(b);
+    }
+    for (b, i) in revive.into_iter() {
+        let batch = &mut h.batches[b];
+        batch.locs[i].1 = true;
+        batch.live += 1;
+    }
+    Ok(())
 }
 
 /// After ftrace refused `sites` as a whole with `r`: logs one line naming
@@ -607,8 +768,16 @@ fn unhook_hooks(hooks: &mut [Hook]) {
             .map(|s| s.loc as ffi::c_ulong)
     };
     let mut h = HOOKS.lock();
+    // Whether the grace periods below are still needed: not when every
+    // location went with its direct ops, whose unregistration waited.
+    let mut sync = true;
     let r = match ops_of(&h) {
         Err(e) => e.to_errno(),
+        Ok(_) if direct() => {
+            let (r, waited) = direct_unhook(&mut h, locs);
+            sync = !waited;
+            r
+        }
         Ok(ops) => match KVec::with_capacity(n, GFP_KERNEL | __GFP_NOWARN) {
             Ok(mut ips) => {
                 for l in locs() {
@@ -654,10 +823,12 @@ fn unhook_hooks(hooks: &mut [Hook]) {
     drop(h);
     // What ftrace waits for before it frees a dynamic ops: callbacks that
     // found these sites (or read a retired table) have returned after.
-    // SAFETY: plain kernel calls in process context.
-    unsafe {
-        bindings::synchronize_rcu_tasks_rude();
-        bindings::synchronize_rcu_tasks();
+    if sync {
+        // SAFETY: plain kernel calls in process context.
+        unsafe {
+            bindings::synchronize_rcu_tasks_rude();
+            bindings::synchronize_rcu_tasks();
+        }
     }
     drop(retired);
     let mut h = HOOKS.lock();
@@ -672,6 +843,60 @@ fn unhook_hooks(hooks: &mut [Hook]) {
     for h in hooks.iter_mut() {
         drop(h.site.take());
     }
+}
+
+/// Unhooks `locs` on the direct path (see [`Batch`]): each becomes dormant
+/// in its batch, and a batch left with no live location is unregistered.
+/// Returns 0 or the error of an unregistration (its ops is then leaked,
+/// and the caller keeps the sites), and whether the grace periods an
+/// unhook needs have passed (every location went with an unregistered
+/// ops, which waits for them).
+fn direct_unhook<I: Iterator<Item = ffi::c_ulong>>(
+    h: &mut Hooks,
+    locs: impl Fn() -> I,
+) -> (i32, bool) {
+    for l in locs() {
+        let found = h
+            .batches
+            .iter_mut()
+            .find_map(|b| b.find(l as u64).map(|i| (b, i)));
+        if let Some((b, i)) = found {
+            if b.locs[i].1 {
+                b.locs[i].1 = false;
+                b.live -= 1;
+            }
+        }
+    }
+    let tramp = crate::trampoline::direct_tramp() as ffi::c_ulong;
+    let mut r = 0;
+    let mut gone = 0;
+    let mut k = 0;
+    while k < h.batches.len() {
+        if h.batches[k].live != 0 {
+            k += 1;
+            continue;
+        }
+        let Ok(b) = h.batches.remove(k) else {
+            break;
+        };
+        // SAFETY: registered by `direct_hook` with `tramp`.
+        let e = unsafe { glue::tocpatch_direct_unregister(b.ops.get(), tramp) };
+        if e != 0 {
+            pr_err!(
+                "unregister_ftrace_direct failed: {}: {} dormant location(s) stay directed to tocpatch\n",
+                e,
+                b.locs.len()
+            );
+            core::mem::forget(b);
+            r = e;
+        } else {
+            gone += b.locs.len();
+        }
+    }
+    // Waited for all of them if each went with its ops (none is still
+    // in a batch).
+    let all_gone = locs().all(|l| !h.batches.iter().any(|b| b.find(l as u64).is_some()));
+    (r, r == 0 && gone != 0 && all_gone)
 }
 
 /// Hooks `smp_send_nmi_ipi()` at `addr` for `nmi.rs`: its calls go to
@@ -746,7 +971,9 @@ fn read_once<T: AtomicType + Copy>(a: &Atomic<T>) -> T {
 ///
 /// Only ftrace calls this, for the ops registered by [`init`], with the
 /// `ftrace_regs` of its `ftrace_caller` (or `ftrace_regs_caller`) frame as
-/// `fregs`.
+/// `fregs`; or the direct trampoline, with the frame it builds as
+/// `ftrace_caller` does (`arch_powerpc_asm/direct.S`) and a null `op`.
+#[no_mangle]
 unsafe extern "C" fn tocpatch_ftrace_handler(
     ip: ffi::c_ulong,
     parent_ip: ffi::c_ulong,

@@ -115,6 +115,17 @@ extern "C" {
         fregs: *mut ffi::c_void,
     );
     pub(crate) fn tocpatch_nmi_unregister();
+    pub(crate) fn tocpatch_direct_available() -> bool;
+    pub(crate) fn tocpatch_direct_register(
+        ops: *mut kernel::bindings::ftrace_ops,
+        ips: *mut ffi::c_ulong,
+        n: ffi::c_uint,
+        addr: ffi::c_ulong,
+    ) -> ffi::c_int;
+    pub(crate) fn tocpatch_direct_unregister(
+        ops: *mut kernel::bindings::ftrace_ops,
+        addr: ffi::c_ulong,
+    ) -> ffi::c_int;
     pub(crate) fn tocpatch_nmi_markers(n: ffi::c_uint);
     pub(crate) fn tocpatch_nmi_entry_point(addr: ffi::c_ulong) -> *const ffi::c_char;
     pub(crate) fn tocpatch_crash_register() -> ffi::c_int;

@@ -58,6 +58,9 @@ pub(crate) struct Site {
     pub(crate) loc: u64,
     /// The function's name, for messages.
     name: CString,
+    /// The module the function is in, `None` for vmlinux: the direct path
+    /// hooks the functions of one object together (`ftrace_hook.rs`).
+    pub(crate) object: Option<CString>,
     /// Its odd-TOC marker, `None` if it gets none.
     pub(crate) marker: Option<Marker>,
     /// Marker delta, 0 without a marker: the callback repairs r2 with it
@@ -236,6 +239,13 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
                 ip: t.global_entry,
                 loc,
                 name: CString::try_from_fmt(fmt!("{}", t.name()))?,
+                object: match t.object.as_ref() {
+                    Some(o) => Some(CString::try_from_fmt(fmt!(
+                        "{}",
+                        o.to_str().unwrap_or("?")
+                    ))?),
+                    None => None,
+                },
                 marker: t.marker,
                 delta: t.marker.map_or(0, |m| m.delta),
                 top: Atomic::new(core::ptr::null()),

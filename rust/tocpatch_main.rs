@@ -60,12 +60,21 @@ module! {
             default: true,
             description: "Place odd-TOC markers (0: no markers, every call is handled as local; a diagnostic)",
         },
+        direct: bool {
+            default: true,
+            description: "Reach patched functions through ftrace direct calls where the kernel has them (out-of-line ftrace); 0: through the ftrace callback, as on -mprofile-kernel",
+        },
     },
 }
 
 /// Whether patches get odd-TOC markers (module parameter `markers`).
 pub(crate) fn markers_enabled() -> bool {
     module_parameters::markers.value()
+}
+
+/// Whether the module parameter `direct` asks for the direct path.
+pub(crate) fn direct_requested() -> bool {
+    module_parameters::direct.value()
 }
 
 /// The ftrace mode of the running kernel (the one we were built for), or
@@ -148,8 +157,13 @@ impl kernel::Module for Tocpatch {
             }
         };
         pr_info!(
-            "loaded: ftrace mode {}, asm self-test passed, module TOC {:#x}, shadow frames of {} bytes at each task's stack base ({} bytes kept from the live stack)\n",
+            "loaded: ftrace mode {}, hooks through ftrace {}, asm self-test passed, module TOC {:#x}, shadow frames of {} bytes at each task's stack base ({} bytes kept from the live stack)\n",
             mode,
+            if ftrace_hook::direct() {
+                "direct calls"
+            } else {
+                "callbacks"
+            },
             asm_shim::current_toc(),
             shadow::FRAME_BYTES,
             shadow::MARGIN

@@ -11,6 +11,13 @@ use crate::target::TOC_SAVE_SLOT;
 extern "C" {
     fn tocpatch_entry_tramp();
     fn tocpatch_return_tramp();
+    fn tocpatch_direct_tramp();
+}
+
+/// Address of the direct trampoline (`arch_powerpc_asm/direct.S`), the
+/// target of the direct path's ftrace direct calls.
+pub(crate) fn direct_tramp() -> u64 {
+    tocpatch_direct_tramp as *const () as u64
 }
 
 /// Address of the entry trampoline.
