@@ -45,6 +45,11 @@ const LOCAL: usize = core::mem::offset_of!(PerCpu, local);
 const GLOBAL: usize = core::mem::offset_of!(PerCpu, global);
 const FALLBACK: usize = core::mem::offset_of!(PerCpu, fallback);
 const PEAK: usize = core::mem::offset_of!(PerCpu, peak);
+// The direct trampoline's fast path counts global calls (direct.S
+// DT_PCPU_GLOBAL) in the per-CPU block the first word of a `Counters`
+// points to (DT_TGT_PCPU).
+const _: () = assert!(GLOBAL == 16);
+const _: () = assert!(core::mem::offset_of!(Counters, pcpu) == 0);
 
 /// The counters summed over every CPU.
 pub(crate) struct Sums {
@@ -59,6 +64,7 @@ pub(crate) struct Sums {
 /// A function's counters: the per-call ones per CPU, and the report flag
 /// as a plain atomic (the late-call check of a disable is per function,
 /// on its site: `site.rs`).
+#[repr(C)]
 pub(crate) struct Counters {
     /// The `__percpu` block: a per-CPU offset, not a pointer to memory.
     pcpu: usize,

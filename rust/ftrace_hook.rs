@@ -67,10 +67,17 @@ use crate::trampoline;
 
 /// The callback's table: `shape.mask + 1` slots, each [`EMPTY`], [`TOMB`]
 /// or a `*const Site` (`logic/iptable.rs`).
+#[repr(C)]
 struct Table {
     shape: Shape,
+    /// `slots`' array, for the direct trampoline.
+    base: *const usize,
     slots: KVec<usize>,
 }
+
+// What the direct trampoline's fast path reads (direct.S DT_TBL_*).
+const _: () = assert!(core::mem::offset_of!(Table, shape) == 0);
+const _: () = assert!(core::mem::offset_of!(Table, base) == 24);
 
 impl Table {
     fn new(cap: usize) -> Result<KBox<Self>> {
@@ -79,6 +86,7 @@ impl Table {
         Ok(KBox::new(
             Table {
                 shape: Shape::new(cap),
+                base: slots.as_ptr(),
                 slots,
             },
             GFP_KERNEL,
@@ -124,7 +132,7 @@ struct Hooks {
     /// Registered from `init` to `fini`; leaked if ftrace refuses to let
     /// it go.
     ops: Option<KBox<Opaque<bindings::ftrace_ops>>>,
-    /// The table [`TABLE`] publishes.
+    /// The table [`TOCPATCH_TABLE`] publishes.
     table: Option<KBox<Table>>,
     /// Its slots that are not empty (sites and tombstones).
     used: usize,
@@ -188,8 +196,10 @@ kernel::sync::global_lock! {
     };
 }
 
-/// The table the callback reads (null before `init`).
-static TABLE: Atomic<*const Table> = Atomic::new(core::ptr::null());
+/// The table the callback and the direct trampoline read (null before
+/// `init`).
+#[no_mangle]
+static TOCPATCH_TABLE: Atomic<*const Table> = Atomic::new(core::ptr::null());
 
 /// The ftrace location of `smp_send_nmi_ipi()` while `nmi.rs` hooks it, 0
 /// otherwise.
@@ -227,13 +237,13 @@ pub(crate) fn init() -> Result {
     // SAFETY: `ops` is a valid, unregistered ftrace_ops.
     let mut r = unsafe { bindings::ftrace_set_filter_ip(ops, anchor, 0, 0) };
     if r == 0 {
-        TABLE.store(&*table, Release);
+        TOCPATCH_TABLE.store(&*table, Release);
         // SAFETY: `ops` is valid and filtered; the box stays allocated until
         // it is unregistered (`fini`) or for good.
         r = unsafe { bindings::register_ftrace_function(ops) };
     }
     if r != 0 {
-        TABLE.store(core::ptr::null(), Release);
+        TOCPATCH_TABLE.store(core::ptr::null(), Release);
         pr_err!("cannot register the ftrace ops: {}\n", r);
         // SAFETY: not registered.
         unsafe { bindings::ftrace_free_filter(ops) };
@@ -298,7 +308,7 @@ pub(crate) fn fini() {
                     "unregister_ftrace_function failed: {}: the ftrace ops is leaked, its callback now ftrace_stub\n",
                     r
                 );
-                TABLE.store(core::ptr::null(), Release);
+                TOCPATCH_TABLE.store(core::ptr::null(), Release);
                 h.table = None;
                 h.retired = KVec::new();
             }
@@ -309,7 +319,7 @@ pub(crate) fn fini() {
     // SAFETY: no longer registered.
     unsafe { bindings::ftrace_free_filter(ops) };
     drop(ops_box);
-    TABLE.store(core::ptr::null(), Release);
+    TOCPATCH_TABLE.store(core::ptr::null(), Release);
     h.table = None;
     h.retired = KVec::new();
 }
@@ -510,7 +520,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
             t
         };
         h.used = t.slots.iter().filter(|&&v| v != EMPTY).count();
-        TABLE.store(&*t, Release);
+        TOCPATCH_TABLE.store(&*t, Release);
         if let Some(old) = h.table.replace(t) {
             // Room reserved above.
             let _ = h.retired.push_within_capacity(old);
@@ -983,7 +993,7 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     // SAFETY: published by `init` before the ops was registered, cleared
     // only after it was unregistered; a retired table is freed only after
     // the grace periods that follow an unhook.
-    let Some(table) = (unsafe { read_once(&TABLE).as_ref() }) else {
+    let Some(table) = (unsafe { read_once(&TOCPATCH_TABLE).as_ref() }) else {
         return;
     };
     let Some((_, site)) = table.probe(ip as u64) else {

@@ -50,19 +50,11 @@ use crate::target::Target;
 
 /// A patched function, as the callback sees it: the facts of the
 /// function, the top of its stack and its diagnostics counters.
+#[repr(C)]
 pub(crate) struct Site {
-    /// The function's global entry.
-    pub(crate) ip: u64,
     /// Its ftrace location (the callback's `ip`, the key of the hook's
     /// table).
     pub(crate) loc: u64,
-    /// The function's name, for messages.
-    name: CString,
-    /// The module the function is in, `None` for vmlinux: the direct path
-    /// hooks the functions of one object together (`ftrace_hook.rs`).
-    pub(crate) object: Option<CString>,
-    /// Its odd-TOC marker, `None` if it gets none.
-    pub(crate) marker: Option<Marker>,
     /// Marker delta, 0 without a marker: the callback repairs r2 with it
     /// before anything else, whatever the stack holds.
     pub(crate) delta: i64,
@@ -70,18 +62,33 @@ pub(crate) struct Site {
     /// original runs). Published with release semantics by the table
     /// under [`SITES`]; read by the callback (see the lifetime rule).
     top: Atomic<*const Target>,
-    /// The marker is in the text (or recorded to go back after a hotplug
-    /// operation); written under [`SITES`].
-    placed: Atomic<bool>,
     /// When the marker was taken out (ns, monotonic fast clock), 0 while
     /// it is in: for the late-call check (Documentation/testbed.rst, "The
     /// stale prologue").
     pub(crate) markers_out_ns: Atomic<u64>,
+    /// The function's global entry.
+    pub(crate) ip: u64,
+    /// The function's name, for messages.
+    name: CString,
+    /// The module the function is in, `None` for vmlinux: the direct path
+    /// hooks the functions of one object together (`ftrace_hook.rs`).
+    pub(crate) object: Option<CString>,
+    /// Its odd-TOC marker, `None` if it gets none.
+    pub(crate) marker: Option<Marker>,
+    /// The marker is in the text (or recorded to go back after a hotplug
+    /// operation); written under [`SITES`].
+    placed: Atomic<bool>,
     /// Global (odd) calls that reached the hook after that, and the latest
     /// of them (ns after the marker was out).
     pub(crate) late_global: Atomic<u64>,
     pub(crate) late_max_ns: Atomic<u64>,
 }
+
+// The fields the direct trampoline's fast path reads (direct.S DT_SITE_*).
+const _: () = assert!(core::mem::offset_of!(Site, loc) == 0);
+const _: () = assert!(core::mem::offset_of!(Site, delta) == 8);
+const _: () = assert!(core::mem::offset_of!(Site, top) == 16);
+const _: () = assert!(core::mem::offset_of!(Site, markers_out_ns) == 24);
 
 // SAFETY: every field is immutable after construction or an atomic; `top`
 // points to a target kept alive by the table's stack (see the lifetime

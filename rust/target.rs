@@ -41,22 +41,28 @@ pub(crate) struct TargetInfo {
 }
 
 /// One patched function.
+#[repr(C)]
 pub(crate) struct Target {
-    pub(crate) name: CString,
-    /// The module the function is in, `None` for vmlinux.
-    pub(crate) object: Option<CString>,
-    /// The replacement tail-calls out of its module through a TOC-saving
-    /// stub (symbols::tail_calls_out): global calls need a shadow frame too.
-    pub(crate) tail_out: bool,
     /// Replacement's global entry; 0 for a nop target (atomic replace:
     /// the original runs, as livepatch's `klp_func.nop`).
     pub(crate) new_func: u64,
+    pub(crate) counters: Counters,
+    /// The replacement tail-calls out of its module through a TOC-saving
+    /// stub (symbols::tail_calls_out): global calls need a shadow frame too.
+    pub(crate) tail_out: bool,
+    pub(crate) name: CString,
+    /// The module the function is in, `None` for vmlinux.
+    pub(crate) object: Option<CString>,
     pub(crate) global_entry: u64,
     /// The function's size (kallsyms').
     pub(crate) size: u64,
     pub(crate) marker: Option<Marker>,
-    pub(crate) counters: Counters,
 }
+
+// The fields the direct trampoline's fast path reads (direct.S DT_TGT_*).
+const _: () = assert!(core::mem::offset_of!(Target, new_func) == 0);
+const _: () = assert!(core::mem::offset_of!(Target, counters) == 8);
+const _: () = assert!(core::mem::offset_of!(Target, tail_out) == 24);
 
 // SAFETY: every field is immutable after construction or an atomic.
 unsafe impl Sync for Target {}

@@ -41,7 +41,7 @@ toc_setup() {
 # shims or a cold path (a `guarded` closure, `Counters::fell_back`).
 hot_calls_own_only() {
 	local fn calls
-	fn=$("$OBJDUMP" -t "$1" | awk '$NF ~ /ftrace_hook[0-9]+tocpatch_ftrace_handler$/ { print $NF; exit }')
+	fn=$("$OBJDUMP" -t "$1" | awk '$NF ~ /tocpatch_ftrace_handler$/ { print $NF; exit }')
 	[ -n "$fn" ] || return 1
 	calls=$(disasm "$1" "$fn" | awk '/R_PPC64_REL24/ { print $NF }')
 	[ -n "$calls" ] || return 1

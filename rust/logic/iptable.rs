@@ -46,6 +46,7 @@ pub fn fits(cap: usize, used: usize, more: usize) -> bool {
 /// The geometry of an array of slots, computed once when it is made so
 /// that a probe loads it rather than computes it.
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub struct Shape {
     /// The number of slots less one (a power of two less one).
     pub mask: usize,
@@ -54,6 +55,11 @@ pub struct Shape {
     /// The hash multiplier.
     mult: u64,
 }
+
+// The direct trampoline reads a shape in place (direct.S DT_TBL_*).
+const _: () = assert!(core::mem::offset_of!(Shape, mask) == 0);
+const _: () = assert!(core::mem::offset_of!(Shape, shift) == 8);
+const _: () = assert!(core::mem::offset_of!(Shape, mult) == 16);
 
 impl Shape {
     /// The shape of an array of `cap` slots, a power of two of at least 2.
