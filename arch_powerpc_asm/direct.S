@@ -21,14 +21,19 @@
  *    branches with bctr.
  * All three leave the state in which B's stub would carry on into B.
  *
- * The fast path, in assembly without a frame, takes the common global
- * call: B entered through its marked global entry (odd r2), its site in
- * the table, a replacement C on top, no late-call bookkeeping, a caller
- * that reloads its own r2 after the call and a C that does not tail-call
- * out of its module. It counts the call and enters C, returning straight
- * to the caller: what tocpatch_ftrace_handler() and tocpatch_entry_tramp
- * do for such a call, without either. It uses the caller's red zone
- * (below r1, which interrupts skip on ppc64) for the registers it needs.
+ * The fast path, in assembly without a frame, takes the common calls of
+ * a function B whose site is in the table with a replacement C on top:
+ *  - a global call (B entered through its marked global entry: odd r2)
+ *    with no late-call bookkeeping, from a caller that reloads its own r2
+ *    after the call, to a C that does not tail-call out of its module: it
+ *    enters C returning straight to the caller;
+ *  - a local call (even r2) made on the task's own stack: it pushes the
+ *    shadow frame (TP_PUSH) and enters C returning to
+ *    tocpatch_return_tramp, which pops it.
+ * It counts the call as the handler would: what tocpatch_ftrace_handler()
+ * and tocpatch_entry_tramp do for such calls, without either. It uses the
+ * caller's red zone (below r1, which interrupts skip on ppc64) for the
+ * registers it needs.
  *
  * The slow path, for every other call, builds the frame that
  * ftrace_caller would (its pt_regs holding r0 as link, r1, r3..r10, nip,
@@ -41,6 +46,7 @@
 #include <asm/ppc_asm.h>
 #include <asm/ptrace.h>
 #include <tocpatch-asm-offsets.h>
+#include "shadow_frames.h"
 
 /* Our frame and the minimal one representing B, as ftrace_caller's. */
 #define DT_FRAMES	(TP_SWITCH_FRAME_SIZE + STACK_FRAME_MIN_SIZE)
@@ -61,11 +67,66 @@
 #define DT_TGT_NEW	0	/* Target.new_func, 0 for a nop target */
 #define DT_TGT_PCPU	8	/* Target.counters.pcpu: per-CPU counters */
 #define DT_TGT_TAIL_OUT	24	/* Target.tail_out (bool) */
+#define DT_PCPU_DEPTH	0	/* PerCpu.depth: frames held */
+#define DT_PCPU_LOCAL	8	/* PerCpu.local */
 #define DT_PCPU_GLOBAL	16	/* PerCpu.global */
+#define DT_PCPU_PEAK	32	/* PerCpu.peak */
 #define DT_SLOT_TOMB	1	/* logic/iptable.rs: EMPTY 0, TOMB 1 */
 
-/* The red-zone slots of r3..r6 (at most 288 bytes below r1 may be used). */
+/* The red-zone slots of r3..r10 (up to 288 bytes below r1 may be used). */
 #define DT_RZ(n)	(-8 * ((n) - 2))
+
+/*
+ * TP_PUSH base, sp, ret, toc, owner, fail: pushes the frame (ret, toc, the
+ * TOC save slot of the stack frame at sp, owner) on the shadow region at
+ * base, as Region::push (rust/logic/shadow.rs) does with the limit
+ * shadow::push gives a stack pointer on the task's own stack: the frames
+ * end at least SH_MARGIN bytes below sp.
+ *
+ * In:  base, sp, ret, toc, owner: registers other than r7..r10
+ * Out: r8 = the new depth. The header is reserved (depth + 1) before the
+ *      frame's words are written, so that a push and pop nested between
+ *      any two steps (an interrupt on this task) works above the frame.
+ *      Branches to fail, having changed nothing, if sp is not within
+ *      THREAD_SIZE above base, or the frame would come too close to it.
+ * Clobbers r7..r10, cr0.
+ */
+.macro TP_PUSH base, sp, ret, toc, owner, fail
+	subf	r7, \base, \sp			/* sp's offset in the stack */
+	cmpldi	r7, TP_THREAD_SIZE
+	bge-	\fail
+	subi	r7, r7, SH_MARGIN		/* the limit (signed) */
+	ld	r9, SH_HEADER(\base)
+	SH_LOAD_HEADER_MAGIC r10
+	xor	r8, r9, r10			/* the depth, if the magic is there */
+	cmpldi	r8, 0xffff
+	ble+	.Lpush_depth\@
+	li	r8, 0				/* not our header: no frames */
+.Lpush_depth\@:
+	mulli	r9, r8, SH_FRAME
+	addi	r9, r9, SH_FRAMES + SH_FRAME	/* frames_end(depth + 1) */
+	cmpd	r9, r7
+	bgt-	\fail
+	addi	r8, r8, 1
+	xor	r10, r10, r8			/* encode(depth + 1) */
+	std	r10, SH_HEADER(\base)		/* reserve */
+	add	r9, r9, \base			/* the new frame's end */
+	ld	r10, STK_GOT(\sp)		/* slot: the TOC save slot */
+	std	\ret, -SH_FRAME + 0(r9)
+	std	\toc, -SH_FRAME + 8(r9)
+	std	r10, -SH_FRAME + 16(r9)
+	std	\owner, -SH_FRAME + 24(r9)
+	/* check = ret ^ rotl(toc, 17) ^ rotl(slot, 31) ^ rotl(owner, 47) ^ SHADOW_MAGIC */
+	rotldi	r10, r10, 31
+	xor	r10, r10, \ret
+	rotldi	r7, \toc, 17
+	xor	r10, r10, r7
+	rotldi	r7, \owner, 47
+	xor	r10, r10, r7
+	SH_LOAD_SHADOW_MAGIC r7
+	xor	r10, r10, r7
+	std	r10, -SH_FRAME + 32(r9)
+.endm
 
 	.text
 
@@ -97,8 +158,6 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	lbz	r11, TP_PACA_FTRACE_ENABLED(r13)
 	cmpdi	r11, 0
 	beqlr-
-	andi.	r11, r2, 1
-	beq	.Ldt_slow			/* even r2: not a marked global call */
 	std	r3, DT_RZ(3)(r1)
 	std	r4, DT_RZ(4)(r1)
 	std	r5, DT_RZ(5)(r1)
@@ -114,6 +173,7 @@ SYM_CODE_START(tocpatch_direct_tramp)
 .Ldt_fpc:
 	mflr	r12
 	mtlr	r11				/* LR = stub + 8 again */
+	mtctr	r12				/* CTR = .Ldt_fpc, for later */
 	ld	r11, (.Ldt_table - .Ldt_fpc)(r12)
 	ldx	r12, r12, r11
 	cmpdi	r12, 0
@@ -144,6 +204,8 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	and	r4, r4, r5
 	b	.Ldt_probe
 .Ldt_found:					/* r11 = the site */
+	andi.	r4, r2, 1
+	beq	.Ldt_local			/* even r2: a local call */
 	ld	r4, DT_SITE_OUT_NS(r11)
 	cmpdi	r4, 0
 	bne-	.Ldt_fast_slow			/* markers going: count late calls */
@@ -182,6 +244,63 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	ld	r5, DT_RZ(5)(r1)
 	ld	r6, DT_RZ(6)(r1)
 	bctr
+
+.Ldt_local:					/* r11 = the site, r2 = B's TOC */
+	ld	r12, DT_SITE_TOP(r11)
+	cmpdi	r12, 0
+	beq-	.Ldt_fast_out			/* no target */
+	ld	r5, DT_TGT_NEW(r12)
+	cmpdi	r5, 0
+	beq-	.Ldt_fast_out			/* a nop target */
+	std	r7, DT_RZ(7)(r1)
+	std	r8, DT_RZ(8)(r1)
+	std	r9, DT_RZ(9)(r1)
+	std	r10, DT_RZ(10)(r1)
+	ld	r3, TP_PACA_CURRENT(r13)
+	ld	r3, TP_TASK_STACK(r3)		/* the shadow region */
+	ld	r6, DT_TGT_PCPU(r12)		/* the frame's owner */
+	TP_PUSH	r3, r1, r0, r2, r6, .Ldt_local_slow
+	/* count it: local + 1, frames + 1, peak = max(peak, depth) */
+	ld	r7, TP_PACA_DATA_OFFSET(r13)
+	add	r6, r6, r7
+	addi	r7, r6, DT_PCPU_LOCAL
+1:	ldarx	r9, 0, r7
+	addi	r9, r9, 1
+	stdcx.	r9, 0, r7
+	bne-	1b
+	addi	r7, r6, DT_PCPU_DEPTH
+2:	ldarx	r9, 0, r7
+	addi	r9, r9, 1
+	stdcx.	r9, 0, r7
+	bne-	2b
+	addi	r7, r6, DT_PCPU_PEAK
+3:	ldarx	r9, 0, r7
+	cmpld	r9, r8
+	bge	4f
+	stdcx.	r8, 0, r7
+	bne-	3b
+4:	/* into C's global entry with r12 = C, returning to the trampoline */
+	mfctr	r4
+	ld	r6, (.Ldt_rtramp - .Ldt_fpc)(r4)
+	add	r4, r4, r6
+	mtlr	r4
+	mr	r12, r5
+	mtctr	r5
+	ld	r3, DT_RZ(3)(r1)
+	ld	r4, DT_RZ(4)(r1)
+	ld	r5, DT_RZ(5)(r1)
+	ld	r6, DT_RZ(6)(r1)
+	ld	r7, DT_RZ(7)(r1)
+	ld	r8, DT_RZ(8)(r1)
+	ld	r9, DT_RZ(9)(r1)
+	ld	r10, DT_RZ(10)(r1)
+	bctr
+.Ldt_local_slow:				/* no room, or not on the task stack */
+	ld	r7, DT_RZ(7)(r1)
+	ld	r8, DT_RZ(8)(r1)
+	ld	r9, DT_RZ(9)(r1)
+	ld	r10, DT_RZ(10)(r1)
+	b	.Ldt_fast_slow
 
 .Ldt_fast_into_b:				/* r4 = delta: repair r2, into B */
 	subf	r2, r4, r2
@@ -260,4 +379,30 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	.quad	.TOC. - .Ldt_pc
 .Ldt_table:
 	.quad	TOCPATCH_TABLE - .Ldt_fpc
+.Ldt_rtramp:	/* where C returns to: trampoline.rs return_tramp() */
+	.quad	tocpatch_return_tramp + 4 - .Ldt_fpc
 SYM_CODE_END(tocpatch_direct_tramp)
+
+/*
+ * long tocpatch_push_selftest(u64 *base, unsigned long *sp, u64 ret,
+ *			       u64 toc, unsigned long owner)
+ *
+ * TP_PUSH on a region the Rust self-test then pops with its own code
+ * (asm_shim::self_test): so that a layout the assembly and the Rust
+ * disagree on fails the load, not a return. An ordinary function, called
+ * from Rust.
+ *
+ * In:  r3 = base, r4 = sp (a fake stack frame within THREAD_SIZE above
+ *      base, its TOC save slot set), r5 = ret, r6 = toc, r7 = owner
+ * Out: r3 = the new depth, or 0 if TP_PUSH refused.
+ * Clobbers r0, r7..r11, cr0.
+ */
+SYM_FUNC_START(tocpatch_push_selftest)
+	mr	r11, r7
+	TP_PUSH	r3, r4, r5, r6, r11, .Lpt_fail
+	mr	r3, r8
+	blr
+.Lpt_fail:
+	li	r3, 0
+	blr
+SYM_FUNC_END(tocpatch_push_selftest)

@@ -54,25 +54,7 @@ SYM_CODE_START(tocpatch_entry_tramp)
 	bctr
 SYM_CODE_END(tocpatch_entry_tramp)
 
-/*
- * The shadow-frame layout of rust/logic/shadow.rs, for the pop below: at
- * the base of the task's stack, word 0 the kernel's, word 1 our header
- * (HEADER_MAGIC in the high 48 bits, the depth in the low 16), frames of
- * five words (ret, toc, slot, owner, check) from word 2. Rust checks at
- * load that this pop and its own push agree (asm_shim::self_test, through
- * tocpatch_pop_selftest).
- */
-#define SH_HEADER	8		/* HEADER_WORD * 8 */
-#define SH_FRAMES	16		/* FIRST_FRAME_WORD * 8 */
-#define SH_FRAME	40		/* FRAME_BYTES */
-#define SH_HDR_MAGIC_HI	0x7470		/* HEADER_MAGIC: 0x7470736864770000 */
-#define SH_HDR_MAGIC_MD	0x7368
-#define SH_HDR_MAGIC_LO	0x6477
-/* The deepest the region can be: frames_end(d) <= THREAD_SIZE. */
-#define SH_MAX_DEPTH	((TP_THREAD_SIZE - SH_FRAMES) / SH_FRAME)
-#if SH_MAX_DEPTH > 0xffff
-#error "the depth bound must fit cmpldi"
-#endif
+#include "shadow_frames.h"
 
 /*
  * TP_POP base, sp, fail: pops the top frame of the region at base, the fast
@@ -93,10 +75,7 @@ SYM_CODE_END(tocpatch_entry_tramp)
  */
 .macro TP_POP base, sp, fail
 	ld	r12, SH_HEADER(\base)
-	lis	r9, SH_HDR_MAGIC_HI
-	ori	r9, r9, SH_HDR_MAGIC_MD
-	rldicr	r9, r9, 32, 31
-	oris	r9, r9, SH_HDR_MAGIC_LO
+	SH_LOAD_HEADER_MAGIC r9
 	xor	r10, r12, r9			/* depth, if the magic is there */
 	cmpldi	r10, 0
 	beq-	\fail
@@ -117,12 +96,8 @@ SYM_CODE_END(tocpatch_entry_tramp)
 	xor	r10, r10, r0
 	rotldi	r0, r8, 47
 	xor	r10, r10, r0
-	/* ... must be SHADOW_MAGIC, 0x746f637061746368 */
-	lis	r0, 0x746f
-	ori	r0, r0, 0x6370
-	sldi	r0, r0, 32
-	oris	r0, r0, 0x6174
-	ori	r0, r0, 0x6368
+	/* ... must be SHADOW_MAGIC */
+	SH_LOAD_SHADOW_MAGIC r0
 	cmpld	r10, r0
 	bne-	\fail
 	std	r7, STK_GOT(\sp)		/* the caller's slot back */

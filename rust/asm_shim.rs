@@ -12,6 +12,7 @@ use kernel::{bindings, prelude::*};
 use crate::counters::Counters;
 use crate::logic::insn::{classify, CallKind, LD_TOC};
 use crate::logic::shadow::{Frame, Region, FIRST_FRAME_WORD, FRAME_WORDS};
+use crate::shadow;
 
 extern "C" {
     fn tocpatch_classify_call(regs: *mut bindings::pt_regs, delta: i64, env: *mut Env) -> u64;
@@ -19,6 +20,13 @@ extern "C" {
     fn tocpatch_regs_toc(regs: *const bindings::pt_regs) -> u64;
     fn tocpatch_kernel_ld_toc() -> u32;
     fn tocpatch_pop_selftest(base: *mut u64, sp: *mut u64) -> Popped;
+    fn tocpatch_push_selftest(
+        base: *mut u64,
+        sp: *mut u64,
+        ret: u64,
+        toc: u64,
+        owner: usize,
+    ) -> i64;
 }
 
 /// What `tocpatch_pop_selftest` returns (r3, r4).
@@ -127,7 +135,69 @@ pub(crate) fn self_test() -> Result {
         );
         return Err(EINVAL);
     }
-    pop_self_test()
+    pop_self_test()?;
+    push_self_test()
+}
+
+/// Checks that the direct trampoline's push (`TP_PUSH`, in assembly) and
+/// the Rust pop (`logic/shadow.rs`) agree: frames pushed by the assembly
+/// onto a stack-sized region pop in Rust in the right order with the right
+/// words and slot; a push that would come within `MARGIN` bytes of the
+/// stack pointer, and one whose stack pointer is not on the stack, are
+/// refused and change nothing.
+fn push_self_test() -> Result {
+    let words = shadow::STACK_SIZE / 8;
+    let mut stack = KVec::<u64>::with_capacity(words, GFP_KERNEL)?;
+    stack.resize(words, 0, GFP_KERNEL)?;
+    let base = stack.as_mut_ptr();
+    // SAFETY: `stack` is ours, 8-byte aligned, STACK_SIZE bytes long, and
+    // only used here.
+    let region = unsafe { Region::new(base, shadow::STACK_SIZE) };
+    let slot_word = crate::target::TOC_SAVE_SLOT / 8;
+    // A fake stack frame 4 KiB up, its TOC save slot set.
+    let sp_word = 512;
+    let sp = base.wrapping_add(sp_word);
+    let frame = |i: u64| Frame {
+        ret: 0xc000_0000_0000_2000 + i,
+        toc: 0xc000_0000_0020_0000 + 2 * i,
+        slot: 0x5107_1000 + i,
+        owner: 0xc000_0000_0300_0000 + 8 * i as usize,
+    };
+    let push = |sp: *mut u64, f: Frame| {
+        // SAFETY: `base` is a region as the assembly expects; `sp` is in
+        // `stack` (or is only compared, for the refused case).
+        unsafe { tocpatch_push_selftest(base, sp, f.ret, f.toc, f.owner) }
+    };
+    let mut good = true;
+    let set_slot = |sp: *mut u64, v: u64| {
+        // SAFETY: the TOC save slot of a fake frame inside `stack`, which
+        // `base` covers; a volatile store as the assembly reads it.
+        unsafe { core::ptr::write_volatile(sp.wrapping_add(slot_word), v) }
+    };
+    for i in [1u64, 2] {
+        set_slot(sp, frame(i).slot);
+        good &= push(sp, frame(i)) == i as i64;
+    }
+    for i in [2u64, 1] {
+        good &= region.pop_with(|f| *f == frame(i)) == Ok(true);
+    }
+    good &= region.depth() == 0;
+    // Too close to the stack pointer: the first frame's end would be 8
+    // bytes past the margin.
+    let near = base.wrapping_add((shadow::MARGIN + FIRST_FRAME_WORD * 8 + FRAME_WORDS * 8 - 8) / 8);
+    good &= push(near, frame(3)) == 0 && region.depth() == 0;
+    // Exactly at the margin: taken.
+    let edge = near.wrapping_add(1);
+    set_slot(edge, frame(5).slot);
+    good &= push(edge, frame(5)) == 1;
+    good &= region.pop_with(|f| *f == frame(5)) == Ok(true);
+    // A stack pointer that is not on this stack.
+    good &= push(base.wrapping_add(words), frame(4)) == 0 && region.depth() == 0;
+    if !good {
+        pr_err!("self-test: the assembly shadow-frame push disagrees with logic/shadow.rs\n");
+        return Err(EINVAL);
+    }
+    Ok(())
 }
 
 /// Checks that the return trampoline's pop (`TP_POP`, in assembly) and the

@@ -45,10 +45,10 @@ const LOCAL: usize = core::mem::offset_of!(PerCpu, local);
 const GLOBAL: usize = core::mem::offset_of!(PerCpu, global);
 const FALLBACK: usize = core::mem::offset_of!(PerCpu, fallback);
 const PEAK: usize = core::mem::offset_of!(PerCpu, peak);
-// The direct trampoline's fast path counts global calls (direct.S
-// DT_PCPU_GLOBAL) in the per-CPU block the first word of a `Counters`
-// points to (DT_TGT_PCPU).
-const _: () = assert!(GLOBAL == 16);
+// The direct trampoline's fast path counts calls and frames (direct.S
+// DT_PCPU_*) in the per-CPU block the first word of a `Counters` points
+// to (DT_TGT_PCPU).
+const _: () = assert!(LOCAL == 8 && GLOBAL == 16 && PEAK == 32);
 const _: () = assert!(core::mem::offset_of!(Counters, pcpu) == 0);
 
 /// The counters summed over every CPU.

@@ -32,12 +32,14 @@ pub(crate) use crate::logic::shadow::FRAME_BYTES;
 use crate::logic::shadow::{find_in_stack, limit, Frame, PopError, Region};
 
 /// Size of every task's kernel stack.
-const STACK_SIZE: usize = bindings::THREAD_SIZE as usize;
+pub(crate) const STACK_SIZE: usize = bindings::THREAD_SIZE as usize;
 /// Bytes kept free between the frames and the live stack at a push: one
 /// interrupt frame entered on the task's stack (`STACK_INT_FRAME_SIZE`,
 /// about 0.75 KiB with the red zone) plus a small frame of the
 /// replacement.
 pub(crate) const MARGIN: usize = 1024;
+// The assembly push has the same number (shadow_frames.h SH_MARGIN).
+const _: () = assert!(MARGIN == 1024);
 /// Where frames stop when the live stack cannot be found (off the task's
 /// stack, with a back chain that does not lead to it).
 pub(crate) const CAP: usize = STACK_SIZE / 4;
