@@ -95,6 +95,12 @@ log_has() {
 load_mod() {
 	m=$1
 	shift
+	# TOCPATCH_PARAMS (comma-separated, from the kernel command line):
+	# parameters for every load of tocpatch.ko, before the script's own.
+	if [ "$m" = tocpatch ] && [ -n "${TOCPATCH_PARAMS:-}" ]; then
+		# shellcheck disable=SC2046
+		set -- $(echo "$TOCPATCH_PARAMS" | tr , ' ') "$@"
+	fi
 	insmod "$MODDIR/$m.ko" "$@" 2>&1
 }
 

@@ -13,6 +13,10 @@
 # Ends with a line per flavour, run or skipped and why (a skipped flavour
 # also counts as one skipped test), and last "N passed, N failed,
 # N skipped" over all of them; exits non-zero if anything failed.
+# On ool the selftests run on the direct path (tocpatch's default there);
+# a further boot runs TOCPATCH_CALLBACK_TESTS (default: the engine's own
+# scripts, below) with tocpatch.ko's direct=0, the callback path, which
+# mprofile runs in full.
 # TOCPATCH_ICOUNT=1 boots the guests with one vCPU under instruction
 # counting (run-guest.sh -I), for measurements; tests needing 2 CPUs skip.
 set -euo pipefail
@@ -56,6 +60,9 @@ skip_flavour() {
 
 # The script that gets a boot of its own (see below).
 IDLE_KILL=test-ftrace-kill-idle.sh
+# The scripts the ool callback-path boot runs: what the engine does per
+# call and per patch, with the other ftrace users.
+CALLBACK_TESTS=${TOCPATCH_CALLBACK_TESTS-test-load.sh test-patching.sh test-engine.sh test-shadow.sh test-returnsite.sh test-syscall.sh test-kprobe.sh test-coexist.sh test-nmi.sh test-rust.sh test-state.sh}
 
 # guest_run FLAVOUR KOUT IMAGE LOG EXPECT TESTS_ARG: one boot of the guest
 # running the scripts EXPECT (TESTS_ARG: the TOCPATCH_TESTS word, if any);
@@ -135,6 +142,19 @@ for fl in $flavours; do
 	if [ -n "$solo" ]; then
 		guest_run "$fl" "$kout" "$img" "check-$fl-idle" "$solo" "TOCPATCH_TESTS=$solo"
 		summary+=("flavour $fl, a boot of its own: ran $solo: $v$objs")
+	fi
+	# ool: the callback path too, on the scripts of CALLBACK_TESTS that
+	# this run selected.
+	cb=""
+	if [ "$fl" = ool ]; then
+		for t in $CALLBACK_TESTS; do
+			case " ${tests:-$t} " in *" $t "*) cb="$cb $t" ;; esac
+		done
+		cb=$(echo $cb)
+	fi
+	if [ -n "$cb" ]; then
+		guest_run "$fl" "$kout" "$img" "check-$fl-callbacks" "$cb" "TOCPATCH_TESTS=${cb// /,} TOCPATCH_PARAMS=direct=0"
+		summary+=("flavour $fl, callback path (direct=0): ran $cb: $v")
 	fi
 done
 
