@@ -259,6 +259,13 @@ pub(crate) fn init() -> Result {
 /// NMI hook is gone). ftrace waits for callbacks in flight.
 pub(crate) fn fini() {
     let mut h = HOOKS.lock();
+    // The direct ops go with their last hooks, so none is left now but
+    // one ftrace would not let go (leaked with its hooks, tocpatch
+    // pinned); the array goes, its buffer with it (HOOKS is a static,
+    // never dropped).
+    for b in core::mem::take(&mut h.batches) {
+        core::mem::forget(b);
+    }
     let Some(ops_box) = h.ops.take() else {
         return;
     };
