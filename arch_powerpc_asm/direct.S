@@ -60,13 +60,11 @@
 #define DT_TBL_SHIFT	8	/* Table.shape.shift (u32) */
 #define DT_TBL_MULT	16	/* Table.shape.mult */
 #define DT_TBL_BASE	24	/* Table.base: the slots */
-#define DT_SITE_LOC	0	/* Site.loc: the key */
-#define DT_SITE_DELTA	8	/* Site.delta */
-#define DT_SITE_TOP	16	/* Site.top: the target on top */
-#define DT_SITE_OUT_NS	24	/* Site.markers_out_ns */
+#define DT_SITE_KEY	0	/* Site.key: stub + 8 on this path */
+#define DT_SITE_TOP	8	/* Site.top: the target on top */
+#define DT_SITE_FAST	16	/* Site.fast: top, if global calls may be fast */
 #define DT_TGT_NEW	0	/* Target.new_func, 0 for a nop target */
 #define DT_TGT_PCPU	8	/* Target.counters.pcpu: per-CPU counters */
-#define DT_TGT_TAIL_OUT	24	/* Target.tail_out (bool) */
 #define DT_PCPU_DEPTH	0	/* PerCpu.depth: frames held */
 #define DT_PCPU_LOCAL	8	/* PerCpu.local */
 #define DT_PCPU_GLOBAL	16	/* PerCpu.global */
@@ -162,63 +160,45 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	std	r4, DT_RZ(4)(r1)
 	std	r5, DT_RZ(5)(r1)
 	std	r6, DT_RZ(6)(r1)
-	/* r3 = B's ftrace location, from the stub's branch back into B */
-	mflr	r11
-	lwz	r12, 4(r11)
-	slwi	r12, r12, 6
-	srawi	r12, r12, 6
-	add	r3, r11, r12
+	mflr	r11				/* the key: stub + 8 */
 	/* r12 = the table (ftrace_hook.rs TOCPATCH_TABLE), PC-relative */
 	bcl	20, 31, .Ldt_fpc
 .Ldt_fpc:
 	mflr	r12
 	mtlr	r11				/* LR = stub + 8 again */
 	mtctr	r12				/* CTR = .Ldt_fpc, for later */
-	ld	r11, (.Ldt_table - .Ldt_fpc)(r12)
-	ldx	r12, r12, r11
+	ld	r3, (.Ldt_table - .Ldt_fpc)(r12)
+	ldx	r12, r12, r3
 	cmpdi	r12, 0
 	beq-	.Ldt_fast_out
-	/* r4 = home(key): w = key >> 2; ((w ^ w >> 7) * mult) >> shift & mask */
-	srdi	r4, r3, 2
-	srdi	r5, r4, 7
+	/* r4 = home(key) = ((key >> 3) ^ (key >> 7)) & mask (iptable.rs) */
+	srdi	r4, r11, 3
+	srdi	r5, r11, 7
 	xor	r4, r4, r5
-	ld	r5, DT_TBL_MULT(r12)
-	mulld	r4, r4, r5
-	lwz	r5, DT_TBL_SHIFT(r12)
-	srd	r4, r4, r5
 	ld	r5, DT_TBL_MASK(r12)
 	and	r4, r4, r5
 	ld	r12, DT_TBL_BASE(r12)
-	/* linear probe: r11 = slot value, until the key or an empty slot */
+	/* linear probe: r3 = slot value, until the key or an empty slot */
 .Ldt_probe:
-	sldi	r11, r4, 3
-	ldx	r11, r12, r11
-	cmpldi	r11, DT_SLOT_TOMB
+	sldi	r3, r4, 3
+	ldx	r3, r12, r3
+	cmpldi	r3, DT_SLOT_TOMB
 	blt-	.Ldt_fast_out			/* empty: no site, B runs */
 	beq-	.Ldt_next
-	ld	r6, DT_SITE_LOC(r11)
-	cmpd	r6, r3
+	ld	r6, DT_SITE_KEY(r3)
+	cmpd	r6, r11
 	beq+	.Ldt_found
 .Ldt_next:
 	addi	r4, r4, 1
 	and	r4, r4, r5
 	b	.Ldt_probe
-.Ldt_found:					/* r11 = the site */
+.Ldt_found:					/* r3 = the site */
 	andi.	r4, r2, 1
 	beq	.Ldt_local			/* even r2: a local call */
-	ld	r4, DT_SITE_OUT_NS(r11)
-	cmpdi	r4, 0
-	bne-	.Ldt_fast_slow			/* markers going: count late calls */
-	ld	r4, DT_SITE_DELTA(r11)
-	ld	r12, DT_SITE_TOP(r11)
+	/* global: a target for the fast path? (site.rs Site::fast) */
+	ld	r12, DT_SITE_FAST(r3)
 	cmpdi	r12, 0
-	beq-	.Ldt_fast_into_b		/* no target */
-	ld	r5, DT_TGT_NEW(r12)
-	cmpdi	r5, 0
-	beq-	.Ldt_fast_into_b		/* a nop target */
-	lbz	r6, DT_TGT_TAIL_OUT(r12)
-	cmpdi	r6, 0
-	bne-	.Ldt_fast_slow			/* C's tail call out needs a frame */
+	beq-	.Ldt_fast_slow
 	/* does the caller reload r2 from its slot after the call? */
 	mr	r6, r0
 	lwz	r6, 0(r6)
@@ -236,8 +216,8 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	stdcx.	r4, 0, r6
 	bne-	1b
 	/* into C's global entry with r12 = C, returning straight to A */
-	mr	r12, r5
-	mtctr	r5
+	ld	r12, DT_TGT_NEW(r12)
+	mtctr	r12
 	mtlr	r0
 	ld	r3, DT_RZ(3)(r1)
 	ld	r4, DT_RZ(4)(r1)
@@ -245,8 +225,8 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	ld	r6, DT_RZ(6)(r1)
 	bctr
 
-.Ldt_local:					/* r11 = the site, r2 = B's TOC */
-	ld	r12, DT_SITE_TOP(r11)
+.Ldt_local:					/* r3 = the site, r2 = B's TOC */
+	ld	r12, DT_SITE_TOP(r3)
 	cmpdi	r12, 0
 	beq-	.Ldt_fast_out			/* no target */
 	ld	r5, DT_TGT_NEW(r12)
@@ -302,8 +282,6 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	ld	r10, DT_RZ(10)(r1)
 	b	.Ldt_fast_slow
 
-.Ldt_fast_into_b:				/* r4 = delta: repair r2, into B */
-	subf	r2, r4, r2
 .Ldt_fast_out:					/* into B as it is */
 	ld	r3, DT_RZ(3)(r1)
 	ld	r4, DT_RZ(4)(r1)
@@ -336,13 +314,14 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	li	r8, 0
 	std	r8, TP_FRAME_MSR(r1)		/* as ftrace_caller: not all regs */
 	std	r2, STK_GOT(r1)
-	/* B's ftrace location, from the stub's branch back into B */
-	mflr	r15
+	/* nip: past B's ftrace location, which the stub branches back to */
+	mflr	r15				/* stub + 8: the key, the ip */
 	lwz	r8, 4(r15)
 	slwi	r8, r8, 6
 	srawi	r8, r8, 6
-	add	r3, r15, r8			/* ip: the location */
-	addi	r14, r3, 4			/* nip: past it */
+	add	r14, r15, r8
+	addi	r14, r14, 4
+	mr	r3, r15
 	std	r14, TP_FRAME_NIP(r1)
 	std	r14, TP_SWITCH_FRAME_SIZE + LRSAVE(r1)	/* B's, for unwinding */
 	mr	r4, r0				/* parent_ip */

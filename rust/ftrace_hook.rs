@@ -57,7 +57,7 @@ use kernel::{
 
 use crate::asm_shim::{self, Env};
 use crate::glue;
-use crate::logic::insn::{reloads_toc, CallKind};
+use crate::logic::insn::{ool_stub_key, reloads_toc, CallKind};
 use crate::logic::iptable::{self, Shape, EMPTY, TOMB};
 use crate::logic::shadow::Frame;
 use crate::shadow;
@@ -80,12 +80,13 @@ const _: () = assert!(core::mem::offset_of!(Table, shape) == 0);
 const _: () = assert!(core::mem::offset_of!(Table, base) == 24);
 
 impl Table {
-    fn new(cap: usize) -> Result<KBox<Self>> {
+    fn new(shape: Shape) -> Result<KBox<Self>> {
+        let cap = shape.mask + 1;
         let mut slots = KVec::with_capacity(cap, GFP_KERNEL)?;
         slots.resize(cap, EMPTY, GFP_KERNEL)?;
         Ok(KBox::new(
             Table {
-                shape: Shape::new(cap),
+                shape,
                 base: slots.as_ptr(),
                 slots,
             },
@@ -119,7 +120,7 @@ impl Table {
         let key_of = |v: usize| {
             // SAFETY: a value in the table points to a live site (the
             // module comment).
-            unsafe { (*(v as *const Site)).loc }
+            unsafe { read_once(&(*(v as *const Site)).key) }
         };
         let (i, v) = iptable::probe(self.shape, key, |i| self.load(i), key_of)?;
         // SAFETY: as above.
@@ -223,7 +224,10 @@ pub(crate) fn init() -> Result {
         Some(f) => STUB.store(f, Relaxed),
         None => pr_warn!("ftrace_stub not found: an unload after ftrace_kill() would leave ftrace calling freed code\n"),
     }
-    let table = Table::new(iptable::MIN_CAPACITY)?;
+    let table = Table::new(match direct() {
+        true => Shape::for_stubs(iptable::MIN_CAPACITY),
+        false => Shape::new(iptable::MIN_CAPACITY),
+    })?;
     let ops_box: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
     let ops = ops_box.get();
     // SAFETY: `ops` is ours and not registered.
@@ -517,10 +521,10 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
         let t = {
             let old = h.table.as_ref().ok_or(ENODEV)?;
             let live = || old.slots.iter().filter(|&&v| v != EMPTY && v != TOMB);
-            let mut t = Table::new(iptable::capacity_for(live().count() + n))?;
+            let mut t = Table::new(old.shape.resized(iptable::capacity_for(live().count() + n)))?;
             for &v in live() {
                 // SAFETY: a table value points to a live site.
-                let key = unsafe { (*(v as *const Site)).loc };
+                let key = unsafe { read_once(&(*(v as *const Site)).key) };
                 let (i, _) = iptable::free_slot(t.shape, key, |i| t.load(i));
                 t.store(i, v);
             }
@@ -533,32 +537,46 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
             let _ = h.retired.push_within_capacity(old);
         }
     }
-    let t = h.table.as_mut().ok_or(ENODEV)?;
-    let mut fresh = 0;
-    for s in sites {
-        let (i, was_empty) = iptable::free_slot(t.shape, s.loc, |i| t.load(i));
-        t.store(i, Arc::as_ptr(s) as usize);
-        fresh += usize::from(was_empty);
-    }
-    h.used += fresh;
-    let r = if direct() {
-        direct_hook(&mut h, sites)
-    } else {
-        // SAFETY: `ops` is registered; `ips` holds `n` addresses.
-        unsafe { bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), n as u32, 0, 0) }
-    };
-    if r != 0 {
-        // Nothing changed in ftrace (the update is all or nothing): take
-        // the entries out again, and find the function ftrace refuses.
-        let t = h.table.as_mut().ok_or(ENODEV)?;
-        for s in sites {
-            if let Some((i, _)) = t.probe(s.loc) {
-                t.store(i, TOMB);
-            }
+    if direct() {
+        // The direct ops first: the keys are in the stubs they patch in.
+        // Until the sites are in the table, their calls find none and run
+        // the functions as they are (no marker is placed yet).
+        let r = direct_hook(&mut h, sites);
+        if r != 0 {
+            drop(h);
+            blame(ops, sites, r);
+            return Err(Error::from_errno(r));
         }
-        drop(h);
-        blame(ops, sites, r);
-        return Err(Error::from_errno(r));
+        for s in sites {
+            let Some(key) = stub_key(s.loc) else {
+                pr_err!(
+                    "{}: no out-of-line ftrace stub found at its location after hooking it\n",
+                    s.name()
+                );
+                let _ = direct_unhook(&mut h, || sites.iter().map(|s| s.loc as ffi::c_ulong));
+                return Err(EINVAL);
+            };
+            s.key.store(key, Relaxed);
+        }
+        insert(&mut h, sites)?;
+    } else {
+        insert(&mut h, sites)?;
+        // SAFETY: `ops` is registered; `ips` holds `n` addresses.
+        let r = unsafe { bindings::ftrace_set_filter_ips(ops, ips.as_mut_ptr(), n as u32, 0, 0) };
+        if r != 0 {
+            // Nothing changed in ftrace (the update is all or nothing):
+            // take the entries out again, and find the function ftrace
+            // refuses.
+            let t = h.table.as_mut().ok_or(ENODEV)?;
+            for s in sites {
+                if let Some((i, _)) = t.probe(read_once(&s.key)) {
+                    t.store(i, TOMB);
+                }
+            }
+            drop(h);
+            blame(ops, sites, r);
+            return Err(Error::from_errno(r));
+        }
     }
     for s in sites {
         // Room reserved above.
@@ -567,6 +585,30 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
         });
     }
     Ok(hooks)
+}
+
+/// Puts `sites` (their keys set) into the table, which has room for them.
+fn insert(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
+    let t = h.table.as_mut().ok_or(ENODEV)?;
+    let mut fresh = 0;
+    for s in sites {
+        let (i, was_empty) = iptable::free_slot(t.shape, read_once(&s.key), |i| t.load(i));
+        t.store(i, Arc::as_ptr(s) as usize);
+        fresh += usize::from(was_empty);
+    }
+    h.used += fresh;
+    Ok(())
+}
+
+/// The direct path's table key of the hooked function whose ftrace
+/// location is `loc` (`logic/insn.rs` `ool_stub_key`).
+fn stub_key(loc: u64) -> Option<u64> {
+    ool_stub_key(loc, |a| {
+        // SAFETY: `a` is the ftrace location of a function a direct ops
+        // hooks, or a word of the out-of-line stub it branches to: kernel
+        // or module text, mapped while the function is hooked.
+        unsafe { core::ptr::read_volatile(a as *const u32) }
+    })
 }
 
 /// Hooks `sites` on the direct path (see [`Batch`]): locations dormant in
@@ -851,7 +893,7 @@ fn unhook_hooks(hooks: &mut [Hook]) {
     let mut h = HOOKS.lock();
     if let Some(t) = h.table.as_mut() {
         for s in hooks.iter().filter_map(|h| h.site.as_ref()) {
-            if let Some((i, _)) = t.probe(s.loc) {
+            if let Some((i, _)) = t.probe(read_once(&s.key)) {
                 t.store(i, TOMB);
             }
         }

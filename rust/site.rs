@@ -52,20 +52,30 @@ use crate::target::Target;
 /// function, the top of its stack and its diagnostics counters.
 #[repr(C)]
 pub(crate) struct Site {
-    /// Its ftrace location (the callback's `ip`, the key of the hook's
-    /// table).
-    pub(crate) loc: u64,
-    /// Marker delta, 0 without a marker: the callback repairs r2 with it
-    /// before anything else, whatever the stack holds.
-    pub(crate) delta: i64,
+    /// The key of the hook's table: its ftrace location (the callback's
+    /// `ip`) on the callback path; on the direct path the address after
+    /// the call in the function's out-of-line stub, set when it is hooked
+    /// (`ftrace_hook.rs`).
+    pub(crate) key: Atomic<u64>,
     /// The top target of the stack, null while the stack is empty (the
     /// original runs). Published with release semantics by the table
     /// under [`SITES`]; read by the callback (see the lifetime rule).
     top: Atomic<*const Target>,
+    /// `top`, if a global call may take the direct trampoline's fast path
+    /// to it: a replacement (not a nop) that does not tail-call out of
+    /// its module, while the marker is not being taken out; null
+    /// otherwise (the slow path, the callback's code, then decides).
+    /// Written with `top`, under [`SITES`].
+    fast: Atomic<*const Target>,
+    /// Marker delta, 0 without a marker: the callback repairs r2 with it
+    /// before anything else, whatever the stack holds.
+    pub(crate) delta: i64,
     /// When the marker was taken out (ns, monotonic fast clock), 0 while
     /// it is in: for the late-call check (Documentation/testbed.rst, "The
     /// stale prologue").
     pub(crate) markers_out_ns: Atomic<u64>,
+    /// Its ftrace location.
+    pub(crate) loc: u64,
     /// The function's global entry.
     pub(crate) ip: u64,
     /// The function's name, for messages.
@@ -85,10 +95,9 @@ pub(crate) struct Site {
 }
 
 // The fields the direct trampoline's fast path reads (direct.S DT_SITE_*).
-const _: () = assert!(core::mem::offset_of!(Site, loc) == 0);
-const _: () = assert!(core::mem::offset_of!(Site, delta) == 8);
-const _: () = assert!(core::mem::offset_of!(Site, top) == 16);
-const _: () = assert!(core::mem::offset_of!(Site, markers_out_ns) == 24);
+const _: () = assert!(core::mem::offset_of!(Site, key) == 0);
+const _: () = assert!(core::mem::offset_of!(Site, top) == 8);
+const _: () = assert!(core::mem::offset_of!(Site, fast) == 16);
 
 // SAFETY: every field is immutable after construction or an atomic; `top`
 // points to a target kept alive by the table's stack (see the lifetime
@@ -123,6 +132,18 @@ impl Site {
         // off it by a disable still waiting for the grace periods of the
         // lifetime rule (our contract).
         unsafe { t.as_ref() }
+    }
+
+    /// Sets `fast` from `top` and the marker's state (under [`SITES`]).
+    fn publish_fast(&self) {
+        let top = self.top.load(Relaxed);
+        // SAFETY: `top` is null or a target on the stack, which the
+        // caller (holding SITES) keeps alive.
+        let fast = match unsafe { top.as_ref() } {
+            Some(t) if !t.is_nop() && !t.tail_out && self.markers_out_ns.load(Relaxed) == 0 => top,
+            _ => core::ptr::null(),
+        };
+        self.fast.store(fast, Release);
     }
 
     /// Whether the marker is in (or recorded to go back).
@@ -166,6 +187,7 @@ impl Entry {
     fn publish(&self) {
         let top = self.stack.last().map_or(core::ptr::null(), Arc::as_ptr);
         self.site.top.store(top, Release);
+        self.site.publish_fast();
     }
 }
 
@@ -255,7 +277,9 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
                 },
                 marker: t.marker,
                 delta: t.marker.map_or(0, |m| m.delta),
+                key: Atomic::new(loc),
                 top: Atomic::new(core::ptr::null()),
+                fast: Atomic::new(core::ptr::null()),
                 placed: Atomic::new(false),
                 markers_out_ns: Atomic::new(0),
                 late_global: Atomic::new(0),
@@ -398,6 +422,8 @@ pub(crate) fn unmark_all(ts: &[&Target], going: bool) -> Result<KVec<Unmark>> {
         }
         site.placed.store(false, Relaxed);
         site.markers_out_ns.store(now.max(1), Relaxed);
+        // Late global calls now take the slow path, which counts them.
+        site.publish_fast();
     }
     Ok(out)
 }

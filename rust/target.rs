@@ -62,7 +62,6 @@ pub(crate) struct Target {
 // The fields the direct trampoline's fast path reads (direct.S DT_TGT_*).
 const _: () = assert!(core::mem::offset_of!(Target, new_func) == 0);
 const _: () = assert!(core::mem::offset_of!(Target, counters) == 8);
-const _: () = assert!(core::mem::offset_of!(Target, tail_out) == 24);
 
 // SAFETY: every field is immutable after construction or an atomic.
 unsafe impl Sync for Target {}

@@ -302,6 +302,19 @@ pub const fn sibling_branch_target(insn: u32, addr: u64) -> Option<u64> {
     Some(addr.wrapping_add(off as u64))
 }
 
+/// The direct path's table key of a function whose ftrace location `loc`
+/// is hooked on an out-of-line ftrace kernel: the location branches to
+/// the function's stub (`b stub`), whose call (at `stub + 4`) returns to
+/// `stub + 8`, the key (what the direct trampoline finds in LR); the
+/// stub's last word (`stub + 12`) branches back to `loc + 4`, which is
+/// checked. `word(a)` reads the instruction at `a`. `None` if the words
+/// are not that.
+pub fn ool_stub_key(loc: u64, word: impl Fn(u64) -> u32) -> Option<u64> {
+    let stub = sibling_branch_target(word(loc), loc)?;
+    let back = stub.wrapping_add(12);
+    (sibling_branch_target(word(back), back)? == loc.wrapping_add(4)).then_some(stub + 8)
+}
+
 /// `std r2,24(r1)`: what a call stub does to save the caller's TOC in the
 /// TOC save slot of the frame at r1 (ELFv2).
 pub const STD_R2_TOC_SLOT: u32 = std(R2, 1, 24);
@@ -545,5 +558,31 @@ mod return_site_tests {
         ] {
             assert!(!reloads_toc(insn), "{insn:#x}");
         }
+    }
+
+    #[test]
+    fn ool_stub_keys() {
+        let text = |loc: u64, stub: u64, back: u64| {
+            move |a: u64| match a {
+                a if a == loc => b(loc, stub),
+                a if a == stub + 12 => b(stub + 12, back),
+                _ => 0x6000_0000,
+            }
+        };
+        let (loc, stub) = (0xc000_0000_0123_4568u64, 0xc000_0000_0000_2010u64);
+        assert_eq!(ool_stub_key(loc, text(loc, stub, loc + 4)), Some(stub + 8));
+        // A stub after the function (module stubs are).
+        let (loc2, stub2) = (0xc008_0000_0001_0008u64, 0xc008_0000_0003_0018u64);
+        assert_eq!(
+            ool_stub_key(loc2, text(loc2, stub2, loc2 + 4)),
+            Some(stub2 + 8)
+        );
+        // The stub branches elsewhere; no branch at the location.
+        assert_eq!(ool_stub_key(loc, text(loc, stub, loc + 8)), None);
+        assert_eq!(ool_stub_key(loc, |_| 0x6000_0000), None);
+        assert_eq!(
+            ool_stub_key(loc, |a| if a == loc { bl(loc, stub) } else { 0x6000_0000 }),
+            None
+        );
     }
 }
