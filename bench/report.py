@@ -111,7 +111,9 @@ class Report:
             for fl in self.flavours(mode):
                 out.append(f"  {'empty ftrace ops, ' + fl:36}" +
                            "".join(fmt(self.overhead(fl, "ftrace", 1, c, i)) for c, i in CASES))
-            for eng, name in (("tocpatch", "tocpatch"), ("livepatch", "kernel livepatch"),
+            for eng, name in (("tocpatch", "tocpatch"),
+                              ("tocpatch-cb", "tocpatch, callback path"),
+                              ("livepatch", "kernel livepatch"),
                               ("direct", "ftrace direct call (limit)")):
                 fl = self.engine_flavour(mode, eng)
                 if fl:
@@ -128,6 +130,11 @@ class Report:
                               self.sub(self.overhead(lfl, "livepatch", 1, c, i),
                                        self.overhead(lfl, "ftrace", 1, c, i))), 9, 2)
                     for c, i in CASES))
+                if self.engine_flavour(mode, "tocpatch-cb") == tfl:
+                    out.append(f"  {'ratio, callback path / livepatch':36}" + "".join(
+                        fmt(ratio(self.overhead(tfl, "tocpatch-cb", 1, c, i),
+                                  self.overhead(lfl, "livepatch", 1, c, i)), 9, 2)
+                        for c, i in CASES))
 
     @staticmethod
     def sub(a, b):

@@ -96,10 +96,15 @@ load_mod() {
 	m=$1
 	shift
 	# TOCPATCH_PARAMS (comma-separated, from the kernel command line):
-	# parameters for every load of tocpatch.ko, before the script's own.
+	# parameters for every load of tocpatch.ko, but those the script
+	# gives itself (a module parameter may be given only once).
 	if [ "$m" = tocpatch ] && [ -n "${TOCPATCH_PARAMS:-}" ]; then
-		# shellcheck disable=SC2046
-		set -- $(echo "$TOCPATCH_PARAMS" | tr , ' ') "$@"
+		for __p in $(echo "$TOCPATCH_PARAMS" | tr , ' '); do
+			case " $* " in
+			*" ${__p%%=*}="*) ;;
+			*) set -- "$__p" "$@" ;;
+			esac
+		done
 	fi
 	insmod "$MODDIR/$m.ko" "$@" 2>&1
 }

@@ -133,7 +133,8 @@ have_klp=0 have_direct=0
 [ -f "$MODDIR/tocpatch_bench_direct.ko" ] && have_direct=1
 nf=$(nfuncs)
 # load 1, unload 1; none 4 + smp 1; ftrace per count 6; tocpatch 1 + per count 9 + smp 1;
-# livepatch per count 9 + smp 1; direct 8.
+# livepatch per count 9 + smp 1; direct 8; tocpatch's callback path on a
+# kernel with direct calls (tocpatch-cb): reload 2 + 9 + smp 1.
 plan=$((1 + 4 + 1 + 6 * nf + 1))
 if [ $have_klp = 1 ]; then
 	plan=$((plan + 9 * nf + 1))
@@ -141,6 +142,7 @@ else
 	plan=$((plan + 1 + 9 * nf + 1))
 fi
 [ $have_direct = 1 ] && plan=$((plan + 8))
+[ $have_direct = 1 ] && [ $have_klp = 0 ] && plan=$((plan + 12))
 tap_plan $plan
 
 out=$(load_mod tocpatch_bench_target) && out=$(load_mod tocpatch_bench_caller)
@@ -171,7 +173,7 @@ enable_patch() {
 	log_mark
 	now
 	t0=$now
-	if [ "$1" = tocpatch ]; then
+	if [ "${1%-cb}" = tocpatch ]; then
 		out=$(load_mod tocpatch_bench_patch nfuncs="$2")
 	else
 		out=$(load_mod tocpatch_bench_klp nfuncs="$2")
@@ -191,7 +193,7 @@ enable_patch() {
 disable_patch() {
 	now
 	t0=$now
-	if [ "$1" = tocpatch ]; then
+	if [ "${1%-cb}" = tocpatch ]; then
 		echo 0 >"$SYSFS/tocpatch_bench_patch/enabled" && rc=0 || rc=$?
 		m=tocpatch_bench_patch
 	else
@@ -231,6 +233,19 @@ for k in $FUNCS; do
 	[ "$k" = "$(echo $FUNCS | cut -d' ' -f1)" ] && smp $engine $REPL
 	disable_patch $engine "$k"
 done
+
+# On a kernel with direct calls tocpatch took the direct path above; its
+# callback path (direct=0) too, on one function, as engine tocpatch-cb.
+if [ $have_direct = 1 ] && [ $have_klp = 0 ]; then
+	log_mark
+	out=$(unload_mod tocpatch; load_mod tocpatch direct=0)
+	tap_check "tocpatch reloads with direct=0: ${out:-ok}" [ -z "$out" ]
+	tap_check "  and hooks through callbacks" log_has 'hooks through ftrace callbacks'
+	enable_patch tocpatch-cb 1
+	loops tocpatch-cb 1 $REPL
+	smp tocpatch-cb $REPL
+	disable_patch tocpatch-cb 1
+fi
 
 if [ $have_direct = 1 ]; then
 	out=$(load_mod tocpatch_bench_direct)

@@ -12,7 +12,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # A tocpatch kernel: unpatched 20/call, ftrace 100 over, tocpatch 300 over
-# (local) and 200 (global), on 1 and 10 functions; and a livepatch kernel
+# (local) and 200 (global), on 1 and 10 functions, and its callback path
+# 400 and 300 on 1; and a livepatch kernel
 # of the same mode: unpatched 10/call, ftrace 50 over, livepatch 150 over
 # (local) and 100 (global). Kernel messages
 # in between, as on a real console.
@@ -31,6 +32,8 @@ tocpatch-bench: loop tocpatch 10 local 1 100 62000 0
 tocpatch-bench: loop tocpatch 10 global 1 100 22000 0
 tocpatch-bench: mem enable tocpatch 1 4096 0
 tocpatch-bench: mem enable tocpatch 10 40960 0
+tocpatch-bench: loop tocpatch-cb 1 local 1 1000 420000 0
+tocpatch-bench: loop tocpatch-cb 1 global 1 1000 320000 0
 LOG
 cat >"$tmp/bench-icount-livepatch.log" <<'LOG'
 tocpatch-bench: loop none 0 local 1 1000 10000 0
@@ -60,7 +63,7 @@ has() {
 	fi
 }
 echo "TAP version 13"
-echo "1..9"
+echo "1..11"
 n=$((n + 1))
 if [ $rc = 0 ]; then echo "ok $n - report.py runs"; else echo "not ok $n - report.py exits $rc: $out"; bad=$((bad + 1)); fi
 has "the overhead is over the same kernel's unpatched loop" \
@@ -68,6 +71,9 @@ has "the overhead is over the same kernel's unpatched loop" \
 has "livepatch's over its own kernel's" '^  kernel livepatch, livepatch +- +150 +- +100$'
 has "per-case ratio tocpatch / livepatch" '^  ratio tocpatch / livepatch +- +2\.00 +- +2\.00$'
 has "engine-work ratio (less the empty ops)" '^  ratio, less the empty ops +- +2\.00 +- +2\.00$'
+has "the callback path of a kernel with direct calls" \
+	'^  tocpatch, callback path, mprofile +- +400 +- +300$'
+has "its ratio to livepatch" '^  ratio, callback path / livepatch +- +2\.67 +- +3\.00$'
 has "K functions: overhead at 10" '^  tocpatch local, mprofile +300 +600$'
 has "K functions: growth against one function" '^  tocpatch local vs its cost at 1 +1\.00 +2\.00$'
 has "enable with the kernel call in brackets" \
