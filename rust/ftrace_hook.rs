@@ -758,6 +758,11 @@ fn blame(ops: *mut bindings::ftrace_ops, sites: &[Arc<Site>], r: i32) {
             };
             pr_err!("{}: ftrace cannot hook it: {}{}\n", s.name(), e, why);
         }
+        None if direct() && r == EBUSY.to_errno() => pr_err!(
+            "ftrace refused to hook {} function(s): {} (another ftrace direct-call user, such as a BPF trampoline, is on one of them)\n",
+            sites.len(),
+            r
+        ),
         None => pr_err!(
             "ftrace refused to hook {} function(s): {}\n",
             sites.len(),

@@ -6,15 +6,17 @@
 # by one direct ftrace ops per object and enable; a function whose last
 # patch goes stays in its ops, dormant (the trampoline runs the original),
 # until the ops' last function is unpatched, and comes back to life in
-# place when patched again. Skipped on the callback path (-mprofile-kernel
-# kernels, direct=0).
+# place when patched again. Another direct-call user on a function (the
+# benchmark's ftrace direct-call module) and tocpatch refuse each other
+# with EBUSY. Skipped on the callback path (-mprofile-kernel kernels,
+# direct=0).
 
 . "$(dirname "$0")/lib.sh"
 
 P1=tocpatch_test_patch
 P2=tocpatch_test_patch2
 TR=/sys/kernel/tracing
-N=17
+N=23
 
 tap_plan $N
 
@@ -79,6 +81,25 @@ expect_call "tp_target_add is the original, local call" target local 5 6
 
 unload_mod tocpatch_test_caller >/dev/null
 unload_mod tocpatch_test_target >/dev/null
+
+# Another direct-call user on the function (tocpatch_bench_direct directs
+# tp_bench_fn_000 to a trampoline of its own): refused both ways.
+load_mod tocpatch_bench_target >/dev/null
+out=$(load_mod tocpatch_bench_direct)
+tap_check "another direct-call user takes tp_bench_fn_000${out:+ ($out)}" [ -z "$out" ]
+log_mark
+out=$(load_mod tocpatch_bench_patch nfuncs=1) && rc=0 || rc=$?
+tap_check "a patch of it is refused with EBUSY${out:+ ($out)}" \
+	refused_with "$rc" "$out" "$(insmod_errno_text EBUSY)"
+tap_check "  one line says why" log_has 'tocpatch: ftrace refused to hook 1 function\(s\): -16 \(another ftrace direct-call user'
+out=$(unload_mod tocpatch_bench_direct; load_mod tocpatch_bench_patch nfuncs=1)
+tap_check "with that user gone, the patch loads${out:+ ($out)}" [ -z "$out" ]
+out=$(load_mod tocpatch_bench_direct) && rc=0 || rc=$?
+tap_check "the other user is refused now${out:+ ($out)}" [ "$rc" != 0 ]
+out=$(disable_patch tocpatch_bench_patch && unload_mod tocpatch_bench_patch &&
+	unload_mod tocpatch_bench_target)
+tap_check "patch and target unload${out:+ ($out)}" [ -z "$out" ]
+
 out=$(unload_mod tocpatch)
 tap_check "tocpatch unloads${out:+ ($out)}" [ -z "$out" ]
 
