@@ -45,6 +45,7 @@
 #include <linux/linkage.h>
 #include <asm/ppc_asm.h>
 #include <asm/ptrace.h>
+#include <asm/reg.h>
 #include <tocpatch-asm-offsets.h>
 #include "shadow_frames.h"
 
@@ -139,7 +140,10 @@
  *            an unmarked global entry of a function without TOC setup
  *      r3..r10 = B's arguments
  *      r11, r12, CTR = scratch
- *      r13 = this CPU's paca
+ *      r13 = this CPU's paca, except after ftrace_regs_caller, which
+ *            reloads it from its pt_regs: the paca of the CPU the task
+ *            left if it was preempted and migrated in there; so it is
+ *            reloaded from SPRG first, as tocpatch_entry_tramp does
  * Out: the handler redirected the call: at tocpatch_entry_tramp with
  *      LR = tocpatch_entry_tramp, r0 = the return address the replacement
  *      gets, r2 = the replacement's global entry, r1 and r3..r10 as on
@@ -153,6 +157,7 @@
  * branch comes before its test, so the test is repeated here, first.
  */
 SYM_CODE_START(tocpatch_direct_tramp)
+	GET_PACA(r13)
 	lbz	r11, TP_PACA_FTRACE_ENABLED(r13)
 	cmpdi	r11, 0
 	beqlr-
@@ -313,6 +318,7 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	std	r8, TP_FRAME_GPR1(r1)
 	li	r8, 0
 	std	r8, TP_FRAME_MSR(r1)		/* as ftrace_caller: not all regs */
+	std	r8, TP_FRAME_ORIG_GPR3(r1)	/* no direct call asked */
 	std	r2, STK_GOT(r1)
 	/* nip: past B's ftrace location, which the stub branches back to */
 	mflr	r15				/* stub + 8: the key, the ip */

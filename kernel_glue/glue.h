@@ -69,7 +69,7 @@ void tocpatch_nmi_send_hook(unsigned long ip, unsigned long parent_ip,
 void tocpatch_nmi_unregister(void);
 bool tocpatch_direct_available(void);
 int tocpatch_direct_register(struct ftrace_ops *ops, unsigned long *ips,
-			     unsigned int n, unsigned long addr);
+			     unsigned int n, unsigned long addr, bool *stays);
 int tocpatch_direct_unregister(struct ftrace_ops *ops, unsigned long addr);
 void tocpatch_nmi_markers(unsigned int n);
 const char *tocpatch_nmi_entry_point(unsigned long addr);

@@ -37,14 +37,19 @@
 //! The table. Its key is a function's ftrace location (`rec->ip`, the
 //! callback's `ip`), which ftrace does not tell modules (`ftrace_location()`
 //! is not exported): [`Prober`] finds it with the exported filter
-//! interface. Entries are the sites themselves (`logic/iptable.rs`): a
-//! site goes in before its location goes into the filter, and out after
-//! the location left the filter and the grace periods ftrace waits for
-//! before it frees a dynamic ops (`synchronize_rcu_tasks_rude()`, then
-//! `synchronize_rcu_tasks()`: the callback may be preempted) have passed,
-//! so every callback finds its site. A table that must grow is copied;
-//! the old array is freed after the next such grace periods (an unhook) or
-//! at unload.
+//! interface; on the direct path it is the address in the function's
+//! out-of-line stub that the trampoline finds in LR ([`Batch`]). Entries
+//! are the sites themselves (`logic/iptable.rs`): a site goes in before
+//! its location goes into the filter (on the direct path: after, its
+//! marker not yet placed), so every call with an odd r2 finds it; it goes
+//! out when it is unhooked, its marker out and a grace period passed
+//! since (no odd r2 is in flight), just before its location leaves the
+//! filter, and is freed after the grace periods ftrace waits for before
+//! it frees a dynamic ops (`synchronize_rcu_tasks_rude()`, then
+//! `synchronize_rcu_tasks()`: the callback may be preempted), when no
+//! callback or trampoline can still be using it, or reading its key while
+//! probing for another. A table that must grow is copied; the old array
+//! is freed after the next such grace periods (an unhook) or at unload.
 
 use kernel::{
     bindings, ffi,
@@ -553,12 +558,15 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
                     "{}: no out-of-line ftrace stub found at its location after hooking it\n",
                     s.name()
                 );
-                let _ = direct_unhook(&mut h, || sites.iter().map(|s| s.loc as ffi::c_ulong));
+                direct_undo(&mut h, sites);
                 return Err(EINVAL);
             };
             s.key.store(key, Relaxed);
         }
-        insert(&mut h, sites)?;
+        if let Err(e) = insert(&mut h, sites) {
+            direct_undo(&mut h, sites);
+            return Err(e);
+        }
     } else {
         insert(&mut h, sites)?;
         // SAFETY: `ops` is registered; `ips` holds `n` addresses.
@@ -585,6 +593,18 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
         });
     }
     Ok(hooks)
+}
+
+/// Takes `sites`, just hooked on the direct path and not in the table,
+/// out of their batches again (they were never in the table, so nothing
+/// can have found them). If ftrace refuses, the ops stays and tocpatch is
+/// pinned.
+fn direct_undo(h: &mut Hooks, sites: &[Arc<Site>]) {
+    let (r, _) = direct_unhook(h, || sites.iter().map(|s| s.loc as ffi::c_ulong));
+    if r != 0 {
+        // SAFETY: plain call; our own module is live.
+        unsafe { glue::tocpatch_pin_self() };
+    }
 }
 
 /// Puts `sites` (their keys set) into the table, which has room for them.
@@ -670,6 +690,7 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
                 },
                 GFP_KERNEL,
             )?;
+            let mut stays = false;
             // SAFETY: a zeroed ops, never registered; `ips` holds that many
             // locations; the ops stays allocated while registered (it is
             // unregistered before the batch is dropped, or leaked).
@@ -679,9 +700,21 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
                     ips.as_mut_ptr(),
                     ips.len() as u32,
                     tramp,
+                    &mut stays,
                 )
             };
             if r != 0 {
+                if stays {
+                    // ftrace failed half-way (killed during the update):
+                    // it may still use the ops, so it is leaked.
+                    pr_err!(
+                        "register_ftrace_direct failed: {}: its ftrace ops is leaked\n",
+                        r
+                    );
+                    core::mem::forget(batch);
+                    // SAFETY: plain call; our own module is live.
+                    unsafe { glue::tocpatch_pin_self() };
+                }
                 return Err(Error::from_errno(r));
             }
             // Room reserved above.
@@ -832,6 +865,21 @@ fn unhook_hooks(hooks: &mut [Hook]) {
             .map(|s| s.loc as ffi::c_ulong)
     };
     let mut h = HOOKS.lock();
+    // Out of the table first: calls that come from now on run the
+    // functions as they are. Their markers are out and a grace period has
+    // passed since (`patch/disable.rs`, `site::join_all`'s failure path),
+    // so none of them has an odd r2 to repair. Callbacks and trampolines
+    // that found a site, or read its key while probing for another, are
+    // done after the grace periods below, and only then is it dropped: on
+    // the direct path a dormant location still reaches the trampoline,
+    // which probes the table, after its ftrace update.
+    if let Some(t) = h.table.as_mut() {
+        for s in hooks.iter().filter_map(|h| h.site.as_ref()) {
+            if let Some((i, _)) = t.probe(read_once(&s.key)) {
+                t.store(i, TOMB);
+            }
+        }
+    }
     // Whether the grace periods below are still needed: not when every
     // location went with its direct ops, whose unregistration waited.
     let mut sync = true;
@@ -869,8 +917,8 @@ fn unhook_hooks(hooks: &mut [Hook]) {
         // ftrace refuses (-ENODEV after ftrace_kill()) and keeps calling
         // the ops: the sites and the callback's code must stay for good
         // (design.rst, "ftrace_kill()"). Their stacks are empty by now (a
-        // hook goes with its last target), so the callback only repairs
-        // r2.
+        // hook goes with its last target), and they are out of the table:
+        // the functions run as they are.
         for s in hooks.iter_mut().filter_map(|h| h.site.take()) {
             pr_err!(
                 "{}: ftrace_set_filter_ips failed: {}: the hook stays, and tocpatch with it\n",
@@ -895,15 +943,6 @@ fn unhook_hooks(hooks: &mut [Hook]) {
         }
     }
     drop(retired);
-    let mut h = HOOKS.lock();
-    if let Some(t) = h.table.as_mut() {
-        for s in hooks.iter().filter_map(|h| h.site.as_ref()) {
-            if let Some((i, _)) = t.probe(read_once(&s.key)) {
-                t.store(i, TOMB);
-            }
-        }
-    }
-    drop(h);
     for h in hooks.iter_mut() {
         drop(h.site.take());
     }

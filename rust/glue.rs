@@ -121,6 +121,7 @@ extern "C" {
         ips: *mut ffi::c_ulong,
         n: ffi::c_uint,
         addr: ffi::c_ulong,
+        stays: *mut bool,
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_direct_unregister(
         ops: *mut kernel::bindings::ftrace_ops,

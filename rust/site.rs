@@ -314,6 +314,12 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
             // SAFETY: plain call; our own module is live.
             unsafe { glue::tocpatch_pin_self() };
         } else {
+            // Markers placed and taken out again may have sent calls into
+            // their prologues: wait until those are past the hooks, which
+            // repair them (the unhook takes the sites out of the table
+            // first).
+            // SAFETY: plain kernel call in process context.
+            unsafe { bindings::synchronize_rcu_tasks() };
             ftrace_hook::unhook_all(hooks);
         }
         return Err(e);
