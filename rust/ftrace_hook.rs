@@ -54,7 +54,7 @@
 use kernel::{
     bindings, ffi,
     prelude::*,
-    str::CString,
+    str::CStr,
     sync::atomic::{Atomic, AtomicType, Relaxed, Release},
     sync::Arc,
     types::Opaque,
@@ -493,10 +493,11 @@ fn ops_of(h: &Hooks) -> Result<*mut bindings::ftrace_ops> {
     h.ops.as_ref().map(|o| o.get()).ok_or(ENODEV)
 }
 
-/// Hooks `sites` (not hooked, their `loc` set) with one ftrace update.
-/// Either all are hooked or none, with one line naming the function ftrace
-/// refused.
-pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
+/// Hooks `sites` (not hooked, their `loc` set) with one ftrace update
+/// (on the direct path one per object: `objects[i]` is the module of
+/// `sites[i]`, `None` for vmlinux). Either all are hooked or none, with one
+/// line naming the function ftrace refused.
+pub(crate) fn hook_all(sites: &[Arc<Site>], objects: &[Option<&CStr>]) -> Result<KVec<Hook>> {
     let mut hooks = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
     if sites.is_empty() {
         return Ok(hooks);
@@ -546,7 +547,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>]) -> Result<KVec<Hook>> {
         // The direct ops first: the keys are in the stubs they patch in.
         // Until the sites are in the table, their calls find none and run
         // the functions as they are (no marker is placed yet).
-        let r = direct_hook(&mut h, sites);
+        let r = direct_hook(&mut h, sites, objects);
         if r != 0 {
             drop(h);
             blame(ops, sites, r);
@@ -634,18 +635,18 @@ fn stub_key(loc: u64) -> Option<u64> {
 /// Hooks `sites` on the direct path (see [`Batch`]): locations dormant in
 /// a batch come back to life, the others get one new direct ops per object.
 /// All or nothing; returns 0 or the error ftrace (or an allocation) gave.
-fn direct_hook(h: &mut Hooks, sites: &[Arc<Site>]) -> i32 {
-    match direct_hook_inner(h, sites) {
+fn direct_hook(h: &mut Hooks, sites: &[Arc<Site>], objects: &[Option<&CStr>]) -> i32 {
+    match direct_hook_inner(h, sites, objects) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
 }
 
-fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
+fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>], objects: &[Option<&CStr>]) -> Result {
     let tramp = crate::trampoline::direct_tramp() as ffi::c_ulong;
     let mut revive = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
-    let mut rest: KVec<&Arc<Site>> = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
-    for s in sites {
+    let mut rest: KVec<(&Arc<Site>, Option<&CStr>)> = KVec::with_capacity(sites.len(), GFP_KERNEL)?;
+    for (s, &o) in sites.iter().zip(objects) {
         let dormant = h
             .batches
             .iter()
@@ -653,10 +654,10 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
             .find_map(|(b, batch)| batch.find(s.loc).map(|i| (b, i)));
         match dormant {
             Some(x) => revive.push(x, GFP_KERNEL)?,
-            None => rest.push(s, GFP_KERNEL)?,
+            None => rest.push((s, o), GFP_KERNEL)?,
         }
     }
-    let same = |a: &Option<CString>, b: &Option<CString>| match (a, b) {
+    let same = |a: Option<&CStr>, b: Option<&CStr>| match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => a.to_bytes() == b.to_bytes(),
         _ => false,
@@ -669,11 +670,11 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
         let mut ips = KVec::new();
         let mut others = KVec::new();
         let step = (|| -> Result {
-            for s in rest.iter().copied() {
-                if same(&s.object, &first.object) {
+            for &(s, o) in rest.iter() {
+                if same(o, first.1) {
                     ips.push(s.loc as ffi::c_ulong, GFP_KERNEL)?;
                 } else {
-                    others.push(s, GFP_KERNEL)?;
+                    others.push((s, o), GFP_KERNEL)?;
                 }
             }
             ips.sort_unstable();

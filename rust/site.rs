@@ -80,9 +80,6 @@ pub(crate) struct Site {
     pub(crate) ip: u64,
     /// The function's name, for messages.
     name: CString,
-    /// The module the function is in, `None` for vmlinux: the direct path
-    /// hooks the functions of one object together (`ftrace_hook.rs`).
-    pub(crate) object: Option<CString>,
     /// Its odd-TOC marker, `None` if it gets none.
     pub(crate) marker: Option<Marker>,
     /// The marker is in the text (or recorded to go back after a hotplug
@@ -170,6 +167,17 @@ impl Site {
     }
 }
 
+/// A site that `join_all` makes, until it commits it.
+struct Fresh {
+    site: Arc<Site>,
+    /// Its (empty) stack, with room for its places.
+    stack: KVec<Arc<Target>>,
+    /// Those places.
+    users: usize,
+    /// The index of the target that made it.
+    from: usize,
+}
+
 /// One site and what only the table changes.
 struct Entry {
     site: Arc<Site>,
@@ -222,8 +230,7 @@ fn find(sites: &KVec<Entry>, ip: u64) -> Option<usize> {
 pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
     let mut sites = SITES.lock();
     let mut out = KVec::with_capacity(ts.len(), GFP_KERNEL)?;
-    // New sites and their (empty) stacks, with room for their places.
-    let mut fresh: KVec<(Arc<Site>, KVec<Arc<Target>>, usize)> = KVec::new();
+    let mut fresh: KVec<Fresh> = KVec::new();
     sites.reserve(ts.len(), GFP_KERNEL)?;
     fresh.reserve(ts.len(), GFP_KERNEL)?;
     // The entries of existing sites that `ts` takes places on (one each:
@@ -244,17 +251,17 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
         _ => ftrace_hook::Prober::new()?.locations(&todo)?,
     };
     let mut locs = locs.into_iter();
-    for t in ts.iter() {
+    for (k, t) in ts.iter().enumerate() {
         if let Some(i) = find(&sites, t.global_entry) {
             sites[i].stack.reserve(1, GFP_KERNEL)?;
             out.push(sites[i].site.clone(), GFP_KERNEL)?;
             joined.push(i, GFP_KERNEL)?;
             continue;
         }
-        if let Some(f) = fresh.iter_mut().find(|f| f.0.ip == t.global_entry) {
-            f.1.reserve(f.2 + 1, GFP_KERNEL)?;
-            f.2 += 1;
-            out.push(f.0.clone(), GFP_KERNEL)?;
+        if let Some(f) = fresh.iter_mut().find(|f| f.site.ip == t.global_entry) {
+            f.stack.reserve(f.users + 1, GFP_KERNEL)?;
+            f.users += 1;
+            out.push(f.site.clone(), GFP_KERNEL)?;
             continue;
         }
         let Some(loc) = locs.next() else {
@@ -268,13 +275,6 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
                 ip: t.global_entry,
                 loc,
                 name: CString::try_from_fmt(fmt!("{}", t.name()))?,
-                object: match t.object.as_ref() {
-                    Some(o) => Some(CString::try_from_fmt(fmt!(
-                        "{}",
-                        o.to_str().unwrap_or("?")
-                    ))?),
-                    None => None,
-                },
                 marker: t.marker,
                 delta: t.marker.map_or(0, |m| m.delta),
                 key: Atomic::new(loc),
@@ -288,17 +288,28 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
             GFP_KERNEL,
         )?;
         out.push(site.clone(), GFP_KERNEL)?;
-        fresh.push((site, stack, 1), GFP_KERNEL)?;
+        fresh.push(
+            Fresh {
+                site,
+                stack,
+                users: 1,
+                from: k,
+            },
+            GFP_KERNEL,
+        )?;
     }
     let mut new_sites = KVec::with_capacity(fresh.len(), GFP_KERNEL)?;
     let mut marks = KVec::with_capacity(fresh.len(), GFP_KERNEL)?;
-    for (site, _, _) in fresh.iter() {
+    // The object of each new site, for the direct path's grouping.
+    let mut objects = KVec::with_capacity(fresh.len(), GFP_KERNEL)?;
+    for Fresh { site, from, .. } in fresh.iter() {
         new_sites.push(site.clone(), GFP_KERNEL)?;
+        objects.push(ts[*from].object.as_deref(), GFP_KERNEL)?;
         if let Some(m) = site.marker {
             marks.push((site.ip, m), GFP_KERNEL)?;
         }
     }
-    let hooks = ftrace_hook::hook_all(&new_sites)?;
+    let hooks = ftrace_hook::hook_all(&new_sites, &objects)?;
     if let Err((e, stuck)) = markers::place_all(&marks) {
         pr_err!(
             "cannot place the markers of {} function(s): {:?}\n",
@@ -324,12 +335,15 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
         }
         return Err(e);
     }
-    for (site, _, _) in fresh.iter() {
+    for Fresh { site, .. } in fresh.iter() {
         site.placed.store(site.marker.is_some(), Relaxed);
     }
     // Commit: nothing fails from here on.
     let mut hooks = hooks.into_iter();
-    for (site, stack, users) in fresh.into_iter() {
+    for Fresh {
+        site, stack, users, ..
+    } in fresh.into_iter()
+    {
         let _ = sites.push_within_capacity(Entry {
             site,
             hook: hooks.next(),
