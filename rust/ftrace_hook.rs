@@ -657,11 +657,6 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>], objects: &[Option<&CStr
             None => rest.push((s, o), GFP_KERNEL)?,
         }
     }
-    let same = |a: Option<&CStr>, b: Option<&CStr>| match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => a.to_bytes() == b.to_bytes(),
-        _ => false,
-    };
     // At most one batch per site, reserved before any is registered.
     h.batches.reserve(rest.len(), GFP_KERNEL)?;
     let mut made: KVec<KBox<Batch>> = KVec::new();
@@ -671,7 +666,7 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>], objects: &[Option<&CStr
         let mut others = KVec::new();
         let step = (|| -> Result {
             for &(s, o) in rest.iter() {
-                if same(o, first.1) {
+                if o == first.1 {
                     ips.push(s.loc as ffi::c_ulong, GFP_KERNEL)?;
                 } else {
                     others.push((s, o), GFP_KERNEL)?;
