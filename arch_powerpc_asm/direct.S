@@ -58,73 +58,153 @@
  * target.rs, counters.rs and logic/iptable.rs assert the same offsets.
  */
 #define DT_TBL_MASK	0	/* Table.shape.mask */
-#define DT_TBL_SHIFT	8	/* Table.shape.shift (u32) */
-#define DT_TBL_MULT	16	/* Table.shape.mult */
 #define DT_TBL_BASE	24	/* Table.base: the slots */
+#define DT_TBL_RTRAMP	32	/* Table.rtramp: tocpatch_return_tramp + 4 */
 #define DT_SITE_KEY	0	/* Site.key: stub + 8 on this path */
-#define DT_SITE_TOP	8	/* Site.top: the target on top */
 #define DT_SITE_FAST	16	/* Site.fast: top, if global calls may be fast */
-#define DT_TGT_NEW	0	/* Target.new_func, 0 for a nop target */
+#define DT_SITE_LFAST	24	/* Site.lfast: top, if not a nop */
+#define DT_TGT_NEW	0	/* Target.new_func */
 #define DT_TGT_PCPU	8	/* Target.counters.pcpu: per-CPU counters */
-#define DT_PCPU_DEPTH	0	/* PerCpu.depth: frames held */
-#define DT_PCPU_LOCAL	8	/* PerCpu.local */
-#define DT_PCPU_GLOBAL	16	/* PerCpu.global */
+#define DT_TGT_GLOBAL	16	/* Target.counters.global_word: pcpu + global */
+#define DT_PCPU_LOCAL	8	/* PerCpu.local (depth is at 0) */
 #define DT_PCPU_PEAK	32	/* PerCpu.peak */
 #define DT_SLOT_TOMB	1	/* logic/iptable.rs: EMPTY 0, TOMB 1 */
 
-/* The red-zone slots of r3..r10 (up to 288 bytes below r1 may be used). */
+/*
+ * The red zone (up to 288 bytes below r1, which interrupts skip on
+ * ppc64): r3..r10 at DT_RZ(3..10), the probe's own three words and the
+ * key.
+ */
 #define DT_RZ(n)	(-8 * ((n) - 2))
+#define DT_RZX(k)	(-72 - 8 * (k))
+#define DT_RZ_KEY	(-96)
 
 /*
- * TP_PUSH base, sp, ret, toc, owner, fail: pushes the frame (ret, toc, the
- * TOC save slot of the stack frame at sp, owner) on the shadow region at
- * base, as Region::push (rust/logic/shadow.rs) does with the limit
- * shadow::push gives a stack pointer on the task's own stack: the frames
- * end at least SH_MARGIN bytes below sp.
+ * TP_PUSH base, sp, ret, toc, owner, a, b, c, d, fail: pushes the frame
+ * (ret, toc, the TOC save slot of the stack frame at sp, owner) on the
+ * shadow region at base, as Region::push (rust/logic/shadow.rs) does with
+ * the limit shadow::push gives a stack pointer on the task's own stack:
+ * the frames end at least SH_MARGIN bytes below sp.
  *
- * In:  base, sp, ret, toc, owner: registers other than r7..r10
- * Out: r8 = the new depth. The header is reserved (depth + 1) before the
+ * In:  base, sp, ret, toc, owner: registers other than the scratch a..d
+ * Out: b = the new depth. The header is reserved (depth + 1) before the
  *      frame's words are written, so that a push and pop nested between
  *      any two steps (an interrupt on this task) works above the frame.
  *      Branches to fail, having changed nothing, if sp is not within
  *      THREAD_SIZE above base, or the frame would come too close to it.
- * Clobbers r7..r10, cr0.
+ * Clobbers a, c, d, cr0.
  */
-.macro TP_PUSH base, sp, ret, toc, owner, fail
-	subf	r7, \base, \sp			/* sp's offset in the stack */
-	cmpldi	r7, TP_THREAD_SIZE
+.macro TP_PUSH base, sp, ret, toc, owner, a, b, c, d, fail
+	subf	\a, \base, \sp			/* sp's offset in the stack */
+	cmpldi	\a, TP_THREAD_SIZE
 	bge-	\fail
-	subi	r7, r7, SH_MARGIN		/* the limit (signed) */
-	ld	r9, SH_HEADER(\base)
-	SH_LOAD_HEADER_MAGIC r10
-	xor	r8, r9, r10			/* the depth, if the magic is there */
-	cmpldi	r8, 0xffff
+	subi	\a, \a, SH_MARGIN		/* the limit (signed) */
+	ld	\b, SH_HEADER(\base)
+	SH_MAGIC \c, \base
+	subf	\b, \c, \b			/* the depth, if it is our header */
+	cmpldi	\b, 0xffff
 	ble+	.Lpush_depth\@
-	li	r8, 0				/* not our header: no frames */
+	li	\b, 0				/* not our header: no frames */
 .Lpush_depth\@:
-	mulli	r9, r8, SH_FRAME
-	addi	r9, r9, SH_FRAMES + SH_FRAME	/* frames_end(depth + 1) */
-	cmpd	r9, r7
+	mulli	\d, \b, SH_FRAME
+	addi	\d, \d, SH_FRAMES + SH_FRAME	/* frames_end(depth + 1) */
+	cmpd	\d, \a
 	bgt-	\fail
-	addi	r8, r8, 1
-	xor	r10, r10, r8			/* encode(depth + 1) */
-	std	r10, SH_HEADER(\base)		/* reserve */
-	add	r9, r9, \base			/* the new frame's end */
-	ld	r10, STK_GOT(\sp)		/* slot: the TOC save slot */
-	std	\ret, -SH_FRAME + 0(r9)
-	std	\toc, -SH_FRAME + 8(r9)
-	std	r10, -SH_FRAME + 16(r9)
-	std	\owner, -SH_FRAME + 24(r9)
-	/* check = ret ^ rotl(toc, 17) ^ rotl(slot, 31) ^ rotl(owner, 47) ^ SHADOW_MAGIC */
-	rotldi	r10, r10, 31
-	xor	r10, r10, \ret
-	rotldi	r7, \toc, 17
-	xor	r10, r10, r7
-	rotldi	r7, \owner, 47
-	xor	r10, r10, r7
-	SH_LOAD_SHADOW_MAGIC r7
-	xor	r10, r10, r7
-	std	r10, -SH_FRAME + 32(r9)
+	addi	\b, \b, 1
+	add	\c, \c, \b			/* the header of depth + 1 */
+	std	\c, SH_HEADER(\base)		/* reserve */
+	add	\d, \d, \base			/* the new frame's end */
+	ld	\a, STK_GOT(\sp)		/* slot: the TOC save slot */
+	std	\ret, -SH_FRAME + 0(\d)
+	std	\toc, -SH_FRAME + 8(\d)
+	std	\a, -SH_FRAME + 16(\d)
+	std	\owner, -SH_FRAME + 24(\d)
+	/* check = ret ^ rotl(toc, 17) ^ rotl(slot, 31) ^ rotl(owner, 47) ^ header */
+	rotldi	\a, \a, 31
+	xor	\c, \c, \a
+	rotldi	\a, \toc, 17
+	xor	\c, \c, \a
+	rotldi	\a, \owner, 47
+	xor	\c, \c, \a
+	xor	\c, \c, \ret
+	std	\c, -SH_FRAME + 32(\d)
+.endm
+
+/*
+ * DT_LOOKUP t, anchor, lit, more: the first probe of the table for the
+ * key in LR (stub + 8): the key's home slot (logic/iptable.rs home(),
+ * ((key >> 3) ^ (key >> 7)) & mask). lit holds TOCPATCH_TABLE - anchor.
+ *
+ * Out: r11 = the key, r12 = the table, r3 = the site in the home slot;
+ *      or a branch to more (the slot holds another site, a tombstone or
+ *      nothing) with r11 and r12 so.
+ * Clobbers r3, t, LR, cr0.
+ */
+.macro DT_LOOKUP t, anchor, lit, more
+	mflr	r11
+	bcl	20, 31, \anchor
+\anchor:
+	mflr	r12
+	ld	r3, (\lit - \anchor)(r12)
+	ldx	r12, r12, r3			/* the table (never null) */
+	srdi	r3, r11, 3
+	srdi	\t, r11, 7
+	xor	r3, r3, \t
+	ld	\t, DT_TBL_MASK(r12)
+	and	r3, r3, \t
+	ld	\t, DT_TBL_BASE(r12)
+	sldi	r3, r3, 3
+	ldx	r3, \t, r3
+	cmpldi	r3, DT_SLOT_TOMB
+	ble-	\more
+	ld	\t, DT_SITE_KEY(r3)
+	cmpd	\t, r11
+	bne-	\more
+.endm
+
+/*
+ * DT_PROBE t, found, miss: the whole linear probe, when DT_LOOKUP's first
+ * one did not settle it (iptable.rs probe()).
+ *
+ * In:  r11 = the key, r12 = the table
+ * Out: at found with r3 = the site, or at miss (an empty slot ends the
+ *      probe); r11, r12 and r5..r7 (through the red zone) kept.
+ * Clobbers r3, t, cr0.
+ */
+.macro DT_PROBE t, found, miss
+	std	r5, DT_RZX(0)(r1)
+	std	r6, DT_RZX(1)(r1)
+	std	r7, DT_RZX(2)(r1)
+	srdi	r3, r11, 3
+	srdi	\t, r11, 7
+	xor	r3, r3, \t
+	ld	r5, DT_TBL_MASK(r12)
+	and	r3, r3, r5
+	ld	r6, DT_TBL_BASE(r12)
+.Lprobe_slot\@:
+	sldi	\t, r3, 3
+	ldx	\t, r6, \t
+	cmpldi	\t, DT_SLOT_TOMB
+	blt-	.Lprobe_miss\@			/* empty: no site */
+	beq-	.Lprobe_next\@			/* a tombstone: go on */
+	ld	r7, DT_SITE_KEY(\t)
+	cmpd	r7, r11
+	beq+	.Lprobe_found\@
+.Lprobe_next\@:
+	addi	r3, r3, 1
+	and	r3, r3, r5
+	b	.Lprobe_slot\@
+.Lprobe_found\@:
+	mr	r3, \t
+	ld	r5, DT_RZX(0)(r1)
+	ld	r6, DT_RZX(1)(r1)
+	ld	r7, DT_RZX(2)(r1)
+	b	\found
+.Lprobe_miss\@:
+	ld	r5, DT_RZX(0)(r1)
+	ld	r6, DT_RZX(1)(r1)
+	ld	r7, DT_RZX(2)(r1)
+	b	\miss
 .endm
 
 	.text
@@ -161,143 +241,109 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	lbz	r11, TP_PACA_FTRACE_ENABLED(r13)
 	cmpdi	r11, 0
 	beqlr-
-	std	r3, DT_RZ(3)(r1)
-	std	r4, DT_RZ(4)(r1)
-	std	r5, DT_RZ(5)(r1)
-	std	r6, DT_RZ(6)(r1)
-	mflr	r11				/* the key: stub + 8 */
-	/* r12 = the table (ftrace_hook.rs TOCPATCH_TABLE), PC-relative */
-	bcl	20, 31, .Ldt_fpc
-.Ldt_fpc:
-	mflr	r12
-	mtlr	r11				/* LR = stub + 8 again */
-	mtctr	r12				/* CTR = .Ldt_fpc, for later */
-	ld	r3, (.Ldt_table - .Ldt_fpc)(r12)
-	ldx	r12, r12, r3
-	cmpdi	r12, 0
-	beq-	.Ldt_fast_out
-	/* r4 = home(key) = ((key >> 3) ^ (key >> 7)) & mask (iptable.rs) */
-	srdi	r4, r11, 3
-	srdi	r5, r11, 7
-	xor	r4, r4, r5
-	ld	r5, DT_TBL_MASK(r12)
-	and	r4, r4, r5
-	ld	r12, DT_TBL_BASE(r12)
-	/* linear probe: r3 = slot value, until the key or an empty slot */
-.Ldt_probe:
-	sldi	r3, r4, 3
-	ldx	r3, r12, r3
-	cmpldi	r3, DT_SLOT_TOMB
-	blt-	.Ldt_fast_out			/* empty: no site, B runs */
-	beq-	.Ldt_next
-	ld	r6, DT_SITE_KEY(r3)
-	cmpd	r6, r11
-	beq+	.Ldt_found
-.Ldt_next:
-	addi	r4, r4, 1
-	and	r4, r4, r5
-	b	.Ldt_probe
-.Ldt_found:					/* r3 = the site */
-	andi.	r4, r2, 1
+	andi.	r11, r2, 1
 	beq	.Ldt_local			/* even r2: a local call */
-	/* global: a target for the fast path? (site.rs Site::fast) */
-	ld	r12, DT_SITE_FAST(r3)
+
+	/* A global call: its odd r2 kept in CTR, r3 in the red zone. */
+	mtctr	r2
+	std	r3, DT_RZ(3)(r1)
+	DT_LOOKUP r2, .Ldt_pc_g, .Ldt_tbl_g, .Ldt_gmore
+.Ldt_gfound:					/* r3 = the site */
+	ld	r12, DT_SITE_FAST(r3)		/* a target for the fast path? */
 	cmpdi	r12, 0
-	beq-	.Ldt_fast_slow
+	beq-	.Ldt_gslow
 	/* does the caller reload r2 from its slot after the call? */
-	mr	r6, r0
-	lwz	r6, 0(r6)
-	lis	r4, TP_INST_LD_TOC@h
-	ori	r4, r4, TP_INST_LD_TOC@l
-	cmplw	r6, r4
-	bne-	.Ldt_fast_slow			/* no: it needs B's TOC back */
-	/* count it in this CPU's copy of the target's counters */
-	ld	r6, DT_TGT_PCPU(r12)
-	ld	r4, TP_PACA_DATA_OFFSET(r13)
-	add	r6, r6, r4
-	addi	r6, r6, DT_PCPU_GLOBAL
-1:	ldarx	r4, 0, r6
-	addi	r4, r4, 1
-	stdcx.	r4, 0, r6
-	bne-	1b
-	/* into C's global entry with r12 = C, returning straight to A */
+	lwzx	r2, 0, r0
+	xoris	r2, r2, TP_INST_LD_TOC@h
+	cmplwi	r2, TP_INST_LD_TOC@l
+	bne-	.Ldt_gslow			/* no: it needs B's TOC back */
+	/* count it in this CPU's copy of the target's global count */
+	ld	r3, DT_TGT_GLOBAL(r12)
+	ld	r2, TP_PACA_DATA_OFFSET(r13)
 	ld	r12, DT_TGT_NEW(r12)
 	mtctr	r12
+1:	ldarx	r11, r3, r2
+	addi	r11, r11, 1
+	stdcx.	r11, r3, r2
+	bne-	1b
+	/* into C's global entry with r12 = C, returning straight to A */
 	mtlr	r0
 	ld	r3, DT_RZ(3)(r1)
-	ld	r4, DT_RZ(4)(r1)
-	ld	r5, DT_RZ(5)(r1)
-	ld	r6, DT_RZ(6)(r1)
 	bctr
+.Ldt_gmore:
+	DT_PROBE r2, .Ldt_gfound, .Ldt_gout
+.Ldt_gout:					/* no site: into B as it is */
+	mtlr	r11
+	mfctr	r2
+	ld	r3, DT_RZ(3)(r1)
+	blr
+.Ldt_gslow:					/* the slow path after all */
+	mtlr	r11
+	mfctr	r2
+	ld	r3, DT_RZ(3)(r1)
+	b	.Ldt_slow
 
-.Ldt_local:					/* r3 = the site, r2 = B's TOC */
-	ld	r12, DT_SITE_TOP(r3)
-	cmpdi	r12, 0
-	beq-	.Ldt_fast_out			/* no target */
-	ld	r5, DT_TGT_NEW(r12)
-	cmpdi	r5, 0
-	beq-	.Ldt_fast_out			/* a nop target */
-	std	r7, DT_RZ(7)(r1)
-	std	r8, DT_RZ(8)(r1)
-	std	r9, DT_RZ(9)(r1)
-	std	r10, DT_RZ(10)(r1)
+	/* A local call: r2 = B's TOC; r3..r6 in the red zone. */
+.Ldt_local:
+	std	r3, DT_RZ(3)(r1)
+	std	r4, DT_RZ(4)(r1)
+	DT_LOOKUP r4, .Ldt_pc_l, .Ldt_tbl_l, .Ldt_lmore
+.Ldt_lfound:					/* r3 = the site */
+	ld	r4, DT_SITE_LFAST(r3)
+	cmpdi	r4, 0
+	beq-	.Ldt_lout			/* no target, or a nop: B runs */
+	ld	r3, DT_TGT_NEW(r4)
+	std	r5, DT_RZ(5)(r1)
+	std	r6, DT_RZ(6)(r1)
+	mtctr	r3				/* C */
+	std	r11, DT_RZ_KEY(r1)		/* the key, for a refused push */
+	ld	r11, DT_TBL_RTRAMP(r12)
+	mtlr	r11				/* where C returns */
 	ld	r3, TP_PACA_CURRENT(r13)
 	ld	r3, TP_TASK_STACK(r3)		/* the shadow region */
-	ld	r6, DT_TGT_PCPU(r12)		/* the frame's owner */
-	TP_PUSH	r3, r1, r0, r2, r6, .Ldt_local_slow
+	ld	r4, DT_TGT_PCPU(r4)		/* the frame's owner */
+	TP_PUSH	r3, r1, r0, r2, r4, r5, r6, r11, r12, .Ldt_lslow
 	/* count it: local + 1, frames + 1, peak = max(peak, depth) */
-	ld	r7, TP_PACA_DATA_OFFSET(r13)
-	add	r6, r6, r7
-	addi	r7, r6, DT_PCPU_LOCAL
-1:	ldarx	r9, 0, r7
-	addi	r9, r9, 1
-	stdcx.	r9, 0, r7
+	ld	r3, TP_PACA_DATA_OFFSET(r13)
+	addi	r5, r4, DT_PCPU_LOCAL
+1:	ldarx	r11, r5, r3
+	addi	r11, r11, 1
+	stdcx.	r11, r5, r3
 	bne-	1b
-	addi	r7, r6, DT_PCPU_DEPTH
-2:	ldarx	r9, 0, r7
-	addi	r9, r9, 1
-	stdcx.	r9, 0, r7
+2:	ldarx	r11, r4, r3			/* depth, at offset 0 */
+	addi	r11, r11, 1
+	stdcx.	r11, r4, r3
 	bne-	2b
-	addi	r7, r6, DT_PCPU_PEAK
-3:	ldarx	r9, 0, r7
-	cmpld	r9, r8
+	addi	r5, r4, DT_PCPU_PEAK
+3:	ldarx	r11, r5, r3
+	cmpld	r11, r6
 	bge	4f
-	stdcx.	r8, 0, r7
+	stdcx.	r6, r5, r3
 	bne-	3b
-4:	/* into C's global entry with r12 = C, returning to the trampoline */
-	mfctr	r4
-	ld	r6, (.Ldt_rtramp - .Ldt_fpc)(r4)
-	add	r4, r4, r6
-	mtlr	r4
-	mr	r12, r5
-	mtctr	r5
+4:	/* into C's global entry with r12 = C */
+	mfctr	r12
 	ld	r3, DT_RZ(3)(r1)
 	ld	r4, DT_RZ(4)(r1)
 	ld	r5, DT_RZ(5)(r1)
 	ld	r6, DT_RZ(6)(r1)
-	ld	r7, DT_RZ(7)(r1)
-	ld	r8, DT_RZ(8)(r1)
-	ld	r9, DT_RZ(9)(r1)
-	ld	r10, DT_RZ(10)(r1)
 	bctr
-.Ldt_local_slow:				/* no room, or not on the task stack */
-	ld	r7, DT_RZ(7)(r1)
-	ld	r8, DT_RZ(8)(r1)
-	ld	r9, DT_RZ(9)(r1)
-	ld	r10, DT_RZ(10)(r1)
-	b	.Ldt_fast_slow
-
-.Ldt_fast_out:					/* into B as it is */
+.Ldt_lslow:					/* no room, or not on the task stack */
+	ld	r11, DT_RZ_KEY(r1)
+	mtlr	r11
 	ld	r3, DT_RZ(3)(r1)
 	ld	r4, DT_RZ(4)(r1)
 	ld	r5, DT_RZ(5)(r1)
 	ld	r6, DT_RZ(6)(r1)
+	b	.Ldt_slow
+.Ldt_lmore:
+	DT_PROBE r4, .Ldt_lfound, .Ldt_lout
+.Ldt_lout:					/* into B as it is */
+	mtlr	r11
+	ld	r3, DT_RZ(3)(r1)
+	ld	r4, DT_RZ(4)(r1)
 	blr
-.Ldt_fast_slow:					/* the slow path after all */
-	ld	r3, DT_RZ(3)(r1)
-	ld	r4, DT_RZ(4)(r1)
-	ld	r5, DT_RZ(5)(r1)
-	ld	r6, DT_RZ(6)(r1)
+
+	/* Every other call: the callback's code, in ftrace_caller's frame. */
 .Ldt_slow:
 	PPC_STLU r1, -STACK_FRAME_MIN_SIZE(r1)	/* B's frame */
 	PPC_STLU r1, -TP_SWITCH_FRAME_SIZE(r1)
@@ -362,10 +408,10 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	.balign 8
 .Ldt_toc:
 	.quad	.TOC. - .Ldt_pc
-.Ldt_table:
-	.quad	TOCPATCH_TABLE - .Ldt_fpc
-.Ldt_rtramp:	/* where C returns to: trampoline.rs return_tramp() */
-	.quad	tocpatch_return_tramp + 4 - .Ldt_fpc
+.Ldt_tbl_g:
+	.quad	TOCPATCH_TABLE - .Ldt_pc_g
+.Ldt_tbl_l:
+	.quad	TOCPATCH_TABLE - .Ldt_pc_l
 SYM_CODE_END(tocpatch_direct_tramp)
 
 /*
@@ -380,12 +426,11 @@ SYM_CODE_END(tocpatch_direct_tramp)
  * In:  r3 = base, r4 = sp (a fake stack frame within THREAD_SIZE above
  *      base, its TOC save slot set), r5 = ret, r6 = toc, r7 = owner
  * Out: r3 = the new depth, or 0 if TP_PUSH refused.
- * Clobbers r0, r7..r11, cr0.
+ * Clobbers r8..r11, cr0.
  */
 SYM_FUNC_START(tocpatch_push_selftest)
-	mr	r11, r7
-	TP_PUSH	r3, r4, r5, r6, r11, .Lpt_fail
-	mr	r3, r8
+	TP_PUSH	r3, r4, r5, r6, r7, r8, r9, r10, r11, .Lpt_fail
+	mr	r3, r9
 	blr
 .Lpt_fail:
 	li	r3, 0

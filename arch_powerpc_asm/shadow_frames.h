@@ -8,18 +8,18 @@
 
 /*
  * At the base of the task's stack, word 0 the kernel's, word 1 our header
- * (HEADER_MAGIC in the high 48 bits, the depth in the low 16), frames of
- * five words (ret, toc, slot, owner, check) from word 2. Rust checks at
- * load that the assembly push and pop agree with its own
+ * (the magic XOR the depth, the depth in the low 16 bits), frames of five
+ * words (ret, toc, slot, owner, check) from word 2. The magic is the
+ * region's base rotated left by 16 (logic/shadow.rs magic()); the check
+ * word of a frame mixes in the header word of its own depth. Rust checks
+ * at load that the assembly push and pop agree with its own
  * (asm_shim::self_test, through tocpatch_pop_selftest and
  * tocpatch_push_selftest).
  */
 #define SH_HEADER	8		/* HEADER_WORD * 8 */
 #define SH_FRAMES	16		/* FIRST_FRAME_WORD * 8 */
 #define SH_FRAME	40		/* FRAME_BYTES */
-#define SH_HDR_MAGIC_HI	0x7470		/* HEADER_MAGIC: 0x7470736864770000 */
-#define SH_HDR_MAGIC_MD	0x7368
-#define SH_HDR_MAGIC_LO	0x6477
+#define SH_DEPTH_BITS	16		/* DEPTH_BITS */
 /* The deepest the region can be: frames_end(d) <= THREAD_SIZE. */
 #define SH_MAX_DEPTH	((TP_THREAD_SIZE - SH_FRAMES) / SH_FRAME)
 #if SH_MAX_DEPTH > 0xffff
@@ -29,21 +29,9 @@
 /* Bytes the frames keep from the live stack (rust/shadow.rs MARGIN). */
 #define SH_MARGIN	1024
 
-/* r = HEADER_MAGIC */
-.macro SH_LOAD_HEADER_MAGIC r
-	lis	\r, SH_HDR_MAGIC_HI
-	ori	\r, \r, SH_HDR_MAGIC_MD
-	rldicr	\r, \r, 32, 31
-	oris	\r, \r, SH_HDR_MAGIC_LO
-.endm
-
-/* r = SHADOW_MAGIC, 0x746f637061746368, mixed into every check word */
-.macro SH_LOAD_SHADOW_MAGIC r
-	lis	\r, 0x746f
-	ori	\r, \r, 0x6370
-	sldi	\r, \r, 32
-	oris	\r, \r, 0x6174
-	ori	\r, \r, 0x6368
+/* r = the header magic of the region at base */
+.macro SH_MAGIC r, base
+	rotldi	\r, \base, SH_DEPTH_BITS
 .endm
 
 #endif

@@ -75,19 +75,18 @@ SYM_CODE_END(tocpatch_entry_tramp)
  */
 .macro TP_POP base, sp, fail
 	ld	r12, SH_HEADER(\base)
-	SH_LOAD_HEADER_MAGIC r9
-	xor	r10, r12, r9			/* depth, if the magic is there */
-	cmpldi	r10, 0
-	beq-	\fail
-	cmpldi	r10, SH_MAX_DEPTH		/* also: no magic */
+	SH_MAGIC r9, \base
+	subf	r10, r9, r12			/* the depth, if it is our header */
+	subi	r9, r10, 1			/* the top frame's index */
+	cmpldi	r9, SH_MAX_DEPTH - 1		/* also: no frame, no magic */
 	bgt-	\fail
-	mulli	r9, r10, SH_FRAME
-	add	r9, r9, \base			/* top frame - SH_FRAMES */
-	ld	r5, SH_FRAMES - SH_FRAME + 0(r9)	/* ret */
-	ld	r6, SH_FRAMES - SH_FRAME + 8(r9)	/* toc */
-	ld	r7, SH_FRAMES - SH_FRAME + 16(r9)	/* slot */
-	ld	r8, SH_FRAMES - SH_FRAME + 24(r9)	/* owner */
-	ld	r10, SH_FRAMES - SH_FRAME + 32(r9)	/* check */
+	mulli	r9, r9, SH_FRAME
+	add	r9, r9, \base			/* the top frame - SH_FRAMES */
+	ld	r5, SH_FRAMES + 0(r9)		/* ret */
+	ld	r6, SH_FRAMES + 8(r9)		/* toc */
+	ld	r7, SH_FRAMES + 16(r9)		/* slot */
+	ld	r8, SH_FRAMES + 24(r9)		/* owner */
+	ld	r10, SH_FRAMES + 32(r9)		/* check */
 	/* check ^ ret ^ rotl(toc, 17) ^ rotl(slot, 31) ^ rotl(owner, 47) */
 	xor	r10, r10, r5
 	rotldi	r0, r6, 17
@@ -96,17 +95,14 @@ SYM_CODE_END(tocpatch_entry_tramp)
 	xor	r10, r10, r0
 	rotldi	r0, r8, 47
 	xor	r10, r10, r0
-	/* ... must be SHADOW_MAGIC */
-	SH_LOAD_SHADOW_MAGIC r0
-	cmpld	r10, r0
+	xor.	r10, r10, r12			/* ... must be the header word */
 	bne-	\fail
 	std	r7, STK_GOT(\sp)		/* the caller's slot back */
 	ld	r0, TP_PACA_DATA_OFFSET(r13)
-	add	r8, r8, r0			/* this CPU's depth of the owner */
-.Lpop_dec\@:
-	ldarx	r9, 0, r8			/* (subi r0 would be li) */
+.Lpop_dec\@:					/* this CPU's depth of the owner */
+	ldarx	r9, r8, r0
 	subi	r9, r9, 1
-	stdcx.	r9, 0, r8
+	stdcx.	r9, r8, r0
 	bne-	.Lpop_dec\@
 	subi	r12, r12, 1			/* release: depth - 1 */
 	std	r12, SH_HEADER(\base)

@@ -47,9 +47,10 @@ const FALLBACK: usize = core::mem::offset_of!(PerCpu, fallback);
 const PEAK: usize = core::mem::offset_of!(PerCpu, peak);
 // The direct trampoline's fast path counts calls and frames (direct.S
 // DT_PCPU_*) in the per-CPU block the first word of a `Counters` points
-// to (DT_TGT_PCPU).
+// to (DT_TGT_PCPU), global calls through the second (DT_TGT_GLOBAL).
 const _: () = assert!(LOCAL == 8 && GLOBAL == 16 && PEAK == 32);
 const _: () = assert!(core::mem::offset_of!(Counters, pcpu) == 0);
+const _: () = assert!(core::mem::offset_of!(Counters, global_word) == 8);
 
 /// The counters summed over every CPU.
 pub(crate) struct Sums {
@@ -68,6 +69,9 @@ pub(crate) struct Sums {
 pub(crate) struct Counters {
     /// The `__percpu` block: a per-CPU offset, not a pointer to memory.
     pcpu: usize,
+    /// `pcpu` plus the offset of `global`: the direct trampoline's fast
+    /// path adds this CPU's offset to it in its indexed larx/stcx. pair.
+    global_word: usize,
     /// The shadow-stack fallback has been reported.
     pub(crate) fallback_reported: Atomic<bool>,
 }
@@ -82,6 +86,7 @@ impl Counters {
         }
         Ok(Self {
             pcpu: p as usize,
+            global_word: p as usize + GLOBAL,
             fallback_reported: Atomic::new(false),
         })
     }

@@ -75,14 +75,36 @@ use crate::trampoline;
 #[repr(C)]
 struct Table {
     shape: Shape,
-    /// `slots`' array, for the direct trampoline.
+    /// `slots`' array, what probes read.
     base: *const usize,
+    /// Where the direct trampoline sends a replacement's return after a
+    /// local call (`trampoline::return_tramp()`).
+    rtramp: u64,
     slots: KVec<usize>,
 }
 
 // What the direct trampoline's fast path reads (direct.S DT_TBL_*).
 const _: () = assert!(core::mem::offset_of!(Table, shape) == 0);
 const _: () = assert!(core::mem::offset_of!(Table, base) == 24);
+const _: () = assert!(core::mem::offset_of!(Table, rtramp) == 32);
+
+/// [`EMPTY_TABLE`]'s one slot.
+static EMPTY_SLOT: usize = EMPTY;
+
+/// What [`TOCPATCH_TABLE`] points to when there is no table (before
+/// `init`, after `fini`): one slot, empty, so that neither the callback
+/// nor the direct trampoline tests for null.
+struct EmptyTable(Table);
+
+// SAFETY: never written; its one pointer is to an immutable static.
+unsafe impl Sync for EmptyTable {}
+
+static EMPTY_TABLE: EmptyTable = EmptyTable(Table {
+    shape: Shape::EMPTY,
+    base: &EMPTY_SLOT,
+    rtramp: 0,
+    slots: KVec::new(),
+});
 
 impl Table {
     fn new(shape: Shape) -> Result<KBox<Self>> {
@@ -93,6 +115,7 @@ impl Table {
             Table {
                 shape,
                 base: slots.as_ptr(),
+                rtramp: trampoline::return_tramp(),
                 slots,
             },
             GFP_KERNEL,
@@ -102,9 +125,9 @@ impl Table {
     /// Slot `i`, as the callback reads it (`READ_ONCE`).
     #[inline(always)]
     fn load(&self, i: usize) -> usize {
-        // SAFETY: `i <= shape.mask`, within the array; an aligned volatile
-        // load.
-        unsafe { core::ptr::read_volatile(self.slots.as_ptr().add(i)) }
+        // SAFETY: `i <= shape.mask`, within the array (`slots`', or
+        // EMPTY_SLOT for EMPTY_TABLE); an aligned volatile load.
+        unsafe { core::ptr::read_volatile(self.base.add(i)) }
     }
 
     /// Stores slot `i` with release semantics (after the site it points to
@@ -202,10 +225,10 @@ kernel::sync::global_lock! {
     };
 }
 
-/// The table the callback and the direct trampoline read (null before
-/// `init`).
+/// The table the callback and the direct trampoline read ([`EMPTY_TABLE`]
+/// before `init` and after `fini`).
 #[no_mangle]
-static TOCPATCH_TABLE: Atomic<*const Table> = Atomic::new(core::ptr::null());
+static TOCPATCH_TABLE: Atomic<*const Table> = Atomic::new(&EMPTY_TABLE.0);
 
 /// The ftrace location of `smp_send_nmi_ipi()` while `nmi.rs` hooks it, 0
 /// otherwise.
@@ -252,7 +275,7 @@ pub(crate) fn init() -> Result {
         r = unsafe { bindings::register_ftrace_function(ops) };
     }
     if r != 0 {
-        TOCPATCH_TABLE.store(core::ptr::null(), Release);
+        TOCPATCH_TABLE.store(&EMPTY_TABLE.0, Release);
         pr_err!("cannot register the ftrace ops: {}\n", r);
         // SAFETY: not registered.
         unsafe { bindings::ftrace_free_filter(ops) };
@@ -324,7 +347,7 @@ pub(crate) fn fini() {
                     "unregister_ftrace_function failed: {}: the ftrace ops is leaked, its callback now ftrace_stub\n",
                     r
                 );
-                TOCPATCH_TABLE.store(core::ptr::null(), Release);
+                TOCPATCH_TABLE.store(&EMPTY_TABLE.0, Release);
                 h.table = None;
                 h.retired = KVec::new();
             }
@@ -335,7 +358,7 @@ pub(crate) fn fini() {
     // SAFETY: no longer registered.
     unsafe { bindings::ftrace_free_filter(ops) };
     drop(ops_box);
-    TOCPATCH_TABLE.store(core::ptr::null(), Release);
+    TOCPATCH_TABLE.store(&EMPTY_TABLE.0, Release);
     h.table = None;
     h.retired = KVec::new();
 }
@@ -1079,9 +1102,9 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: published by `init` before the ops was registered, cleared
-    // only after it was unregistered; a retired table is freed only after
-    // the grace periods that follow an unhook.
+    // SAFETY: published by `init` before the ops was registered, set back
+    // to EMPTY_TABLE (a static) only after it was unregistered; a retired
+    // table is freed only after the grace periods that follow an unhook.
     let Some(table) = (unsafe { read_once(&TOCPATCH_TABLE).as_ref() }) else {
         return;
     };

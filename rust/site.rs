@@ -67,6 +67,10 @@ pub(crate) struct Site {
     /// otherwise (the slow path, the callback's code, then decides).
     /// Written with `top`, under [`SITES`].
     fast: Atomic<*const Target>,
+    /// `top`, if a local call may take the direct trampoline's fast path
+    /// to it: a replacement, not a nop; null otherwise. Written with
+    /// `top`, under [`SITES`].
+    lfast: Atomic<*const Target>,
     /// Marker delta, 0 without a marker: the callback repairs r2 with it
     /// before anything else, whatever the stack holds.
     pub(crate) delta: i64,
@@ -95,6 +99,7 @@ pub(crate) struct Site {
 const _: () = assert!(core::mem::offset_of!(Site, key) == 0);
 const _: () = assert!(core::mem::offset_of!(Site, top) == 8);
 const _: () = assert!(core::mem::offset_of!(Site, fast) == 16);
+const _: () = assert!(core::mem::offset_of!(Site, lfast) == 24);
 
 // SAFETY: every field is immutable after construction or an atomic; `top`
 // points to a target kept alive by the table's stack (see the lifetime
@@ -131,16 +136,21 @@ impl Site {
         unsafe { t.as_ref() }
     }
 
-    /// Sets `fast` from `top` and the marker's state (under [`SITES`]).
+    /// Sets `fast` and `lfast` from `top` and the marker's state (under
+    /// [`SITES`]).
     fn publish_fast(&self) {
         let top = self.top.load(Relaxed);
         // SAFETY: `top` is null or a target on the stack, which the
         // caller (holding SITES) keeps alive.
-        let fast = match unsafe { top.as_ref() } {
-            Some(t) if !t.is_nop() && !t.tail_out && self.markers_out_ns.load(Relaxed) == 0 => top,
-            _ => core::ptr::null(),
+        let (fast, lfast) = match unsafe { top.as_ref() } {
+            Some(t) if !t.is_nop() => match !t.tail_out && self.markers_out_ns.load(Relaxed) == 0 {
+                true => (top, top),
+                false => (core::ptr::null(), top),
+            },
+            _ => (core::ptr::null(), core::ptr::null()),
         };
         self.fast.store(fast, Release);
+        self.lfast.store(lfast, Release);
     }
 
     /// Whether the marker is in (or recorded to go back).
@@ -280,6 +290,7 @@ pub(crate) fn join_all(ts: &[Arc<Target>]) -> Result<KVec<Arc<Site>>> {
                 key: Atomic::new(loc),
                 top: Atomic::new(core::ptr::null()),
                 fast: Atomic::new(core::ptr::null()),
+                lfast: Atomic::new(core::ptr::null()),
                 placed: Atomic::new(false),
                 markers_out_ns: Atomic::new(0),
                 late_global: Atomic::new(0),

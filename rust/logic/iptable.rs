@@ -65,6 +65,15 @@ const _: () = assert!(core::mem::offset_of!(Shape, stubs) == 12);
 const _: () = assert!(core::mem::offset_of!(Shape, mult) == 16);
 
 impl Shape {
+    /// The shape of a one-slot array that stays empty (`home` is 0 for
+    /// every key, of either kind).
+    pub const EMPTY: Shape = Shape {
+        mask: 0,
+        shift: 63,
+        stubs: 0,
+        mult: 0,
+    };
+
     /// The shape of an array of `cap` slots, a power of two of at least 2.
     pub fn new(cap: usize) -> Self {
         Shape {
@@ -241,6 +250,15 @@ mod tests {
     }
 
     /// Probe lengths (worst, mean) of `n` keys `stride` bytes apart.
+    #[test]
+    fn the_empty_shape_finds_nothing() {
+        let slots = [EMPTY];
+        for key in [0xc000_0000_0001_0008u64, 0xc008_0000_0abc_d018, u64::MAX] {
+            assert_eq!(home(key, Shape::EMPTY), 0);
+            assert_eq!(probe(Shape::EMPTY, key, |i| slots[i], |v| v as u64), None);
+        }
+    }
+
     fn probes(n: u64, stride: u64) -> (usize, f64) {
         probes_in(n, stride, Shape::new)
     }

@@ -11,14 +11,18 @@
 //!
 //! ```text
 //! word 0                    STACK_END_MAGIC (the kernel's; never touched)
-//! word 1                    header: HEADER_MAGIC | depth
+//! word 1                    header: magic + depth
 //! words 2 + 5k .. 6 + 5k    frame k (k = 0 .. depth - 1): ret, toc, slot,
 //!                           owner, check
 //! ```
 //!
-//! A header without [`HEADER_MAGIC`] in its high bits means "no frames":
-//! a fresh stack (new stacks are zeroed) or a task that existed before
-//! tocpatch was loaded. It becomes a real header at the first push.
+//! The magic is the region's base address rotated left by 16 bits
+//! ([`magic`]): one instruction for the assembly push and pop, where a
+//! constant took four, and no stack takes another's header for its own
+//! (their magics differ in the high 48 bits). A header whose high bits are not the
+//! magic's means "no frames": a fresh stack (new stacks are zeroed) or a
+//! task that existed before tocpatch was loaded. It becomes a real header
+//! at the first push.
 //!
 //! # Concurrency
 //!
@@ -39,15 +43,11 @@
 //! volatile: the compiler keeps volatile accesses in program order among
 //! themselves, which is all that interrupts nesting on the same CPU need
 //! (no fence: on powerpc `compiler_fence` became a `hwsync`).
-//! Each stored frame carries a check word; a pop that finds it wrong
-//! reports corruption instead of returning a wrong address.
+//! Each stored frame carries a check word, which mixes in the header
+//! word of its own depth (so the magic and the frame's position); a pop
+//! that finds it wrong reports corruption instead of returning a wrong
+//! address.
 
-/// Mixed into every check word.
-const SHADOW_MAGIC: u64 = 0x746f_6370_6174_6368;
-
-/// The high bits of a header word ("tpshdw"); the low [`DEPTH_BITS`] bits
-/// are the depth.
-pub const HEADER_MAGIC: u64 = 0x7470_7368_6477_0000;
 /// Bits of the header that hold the depth.
 pub const DEPTH_BITS: u32 = 16;
 const DEPTH_MASK: u64 = (1 << DEPTH_BITS) - 1;
@@ -78,12 +78,14 @@ pub struct Frame {
 }
 
 impl Frame {
-    fn check(&self) -> u64 {
+    /// The check word of this frame stored at the depth whose header word
+    /// is `header` (the frame's own: `encode(magic, k + 1)` for frame k).
+    fn check(&self, header: u64) -> u64 {
         self.ret
             ^ self.toc.rotate_left(17)
             ^ self.slot.rotate_left(31)
             ^ (self.owner as u64).rotate_left(47)
-            ^ SHADOW_MAGIC
+            ^ header
     }
 }
 
@@ -103,17 +105,27 @@ pub enum PopError {
     Corrupt(usize),
 }
 
-/// The header word for `depth` frames.
-pub const fn encode(depth: usize) -> u64 {
-    HEADER_MAGIC ^ (depth as u64 & DEPTH_MASK)
+/// The header magic of the region at `base`: its address rotated left by
+/// [`DEPTH_BITS`], so that the bits two stacks' addresses differ in (all
+/// below the top 16, which the kernel's stacks share) are the magic's
+/// high 48 bits, above the depth. A zeroed word is not a header (a base
+/// is not 0).
+pub const fn magic(base: usize) -> u64 {
+    (base as u64).rotate_left(DEPTH_BITS)
+}
+
+/// The header word for `depth` frames in a region whose magic is `magic`.
+pub const fn encode(magic: u64, depth: usize) -> u64 {
+    magic.wrapping_add(depth as u64 & DEPTH_MASK)
 }
 
 /// The depth a header word says; 0 for a word that is not our header.
-pub const fn decode(header: u64) -> usize {
-    // The magic's low bits are 0: XOR takes it off and leaves the depth,
-    // and anything else is larger than DEPTH_MASK (one constant for
-    // decode and encode, as the assembly pop does).
-    let x = header ^ HEADER_MAGIC;
+pub const fn decode(magic: u64, header: u64) -> usize {
+    // Taking the magic off leaves the depth; a word whose high bits are
+    // not the magic's comes out larger than DEPTH_MASK (as the assembly
+    // push and pop test it). A sum, not an XOR: the pop releases a frame
+    // by taking one off the header word.
+    let x = header.wrapping_sub(magic);
     if x <= DEPTH_MASK {
         x as usize
     } else {
@@ -187,6 +199,11 @@ impl Region {
         Self { base, size }
     }
 
+    /// The magic of this region's header.
+    fn magic(&self) -> u64 {
+        magic(self.base as usize)
+    }
+
     fn word(&self, i: usize) -> *mut u64 {
         self.base.wrapping_add(i)
     }
@@ -204,7 +221,7 @@ impl Region {
 
     /// Number of frames.
     pub fn depth(&self) -> usize {
-        decode(self.read(HEADER_WORD))
+        decode(self.magic(), self.read(HEADER_WORD))
     }
 
     fn frame_at(&self, k: usize) -> (Frame, u64) {
@@ -227,13 +244,14 @@ impl Region {
         if d >= MAX_DEPTH || frames_end(d + 1) > limit.min(self.size) {
             return Err(Full);
         }
-        self.write(HEADER_WORD, encode(d + 1));
+        let header = encode(self.magic(), d + 1);
+        self.write(HEADER_WORD, header);
         let w = FIRST_FRAME_WORD + d * FRAME_WORDS;
         self.write(w, frame.ret);
         self.write(w + 1, frame.toc);
         self.write(w + 2, frame.slot);
         self.write(w + 3, frame.owner as u64);
-        self.write(w + 4, frame.check());
+        self.write(w + 4, frame.check(header));
         Ok(d + 1)
     }
 
@@ -248,11 +266,11 @@ impl Region {
             return Err(PopError::Corrupt(d));
         }
         let (frame, check) = self.frame_at(d - 1);
-        if check != frame.check() {
+        if check != frame.check(encode(self.magic(), d)) {
             return Err(PopError::Corrupt(d));
         }
         let r = f(&frame);
-        self.write(HEADER_WORD, encode(d - 1));
+        self.write(HEADER_WORD, encode(self.magic(), d - 1));
         Ok(r)
     }
 
@@ -295,15 +313,25 @@ mod tests {
         unsafe { Region::new(s.as_mut_ptr(), s.len() * 8) }
     }
 
+    /// The magic of the region of the test stack `s`.
+    fn magic_of(s: &[u64]) -> u64 {
+        magic(s.as_ptr() as usize)
+    }
+
     #[test]
     fn header_round_trip_and_foreign_words() {
+        let m = magic(0xc000_0000_0abc_4000);
         for d in [0, 1, 2, 100, MAX_DEPTH] {
-            assert_eq!(decode(encode(d)), d);
+            assert_eq!(decode(m, encode(m, d)), d);
         }
-        assert_eq!(decode(0), 0);
-        assert_eq!(decode(STACK_END_MAGIC), 0);
-        assert_eq!(decode(0xc000_0000_0123_4567), 0);
-        assert_eq!(decode(HEADER_MAGIC ^ (1 << 40) | 5), 0);
+        assert_eq!(decode(m, 0), 0);
+        assert_eq!(decode(m, STACK_END_MAGIC), 0);
+        assert_eq!(decode(m, 0xc000_0000_0123_4567), 0);
+        assert_eq!(decode(m, m ^ (1 << 40) | 5), 0);
+        assert_eq!(decode(m, m.wrapping_sub(1)), 0);
+        // Another stack's header is not ours.
+        let other = magic(0xc000_0000_0abc_8000);
+        assert_eq!(decode(m, encode(other, 3)), 0);
     }
 
     #[test]
@@ -319,7 +347,7 @@ mod tests {
         assert_eq!(r.depth(), 0);
         drop(r);
         assert_eq!(s[0], STACK_END_MAGIC);
-        assert_eq!(s[HEADER_WORD], encode(0));
+        assert_eq!(s[HEADER_WORD], encode(magic_of(&s), 0));
     }
 
     #[test]
@@ -360,7 +388,7 @@ mod tests {
         drop(r);
         // A header claiming more than fits is corruption, not a read
         // outside the region.
-        s[HEADER_WORD] = encode(3);
+        s[HEADER_WORD] = encode(magic_of(&s), 3);
         let r = region(&mut s);
         assert_eq!(r.pop_with(|f| *f), Err(PopError::Corrupt(3)));
         assert!(r.holds(|o| o == 2));
@@ -406,12 +434,13 @@ mod tests {
         // Outer push, interrupted after reserving: emulate by reserving by
         // hand, a full nested push/pop, then the outer write.
         let d = r.depth();
-        r.write(HEADER_WORD, encode(d + 1));
+        let header = encode(r.magic(), d + 1);
+        r.write(HEADER_WORD, header);
         r.push(frame(7), usize::MAX).unwrap();
         assert_eq!(r.pop_with(|f| *f), Ok(frame(7)));
         let w = FIRST_FRAME_WORD + d * FRAME_WORDS;
         let f2 = frame(2);
-        for (i, v) in [f2.ret, f2.toc, f2.slot, f2.owner as u64, f2.check()]
+        for (i, v) in [f2.ret, f2.toc, f2.slot, f2.owner as u64, f2.check(header)]
             .into_iter()
             .enumerate()
         {
@@ -450,8 +479,11 @@ mod tests {
             Frame { slot: 99, ..base },
             Frame { owner: 99, ..base },
         ] {
-            assert_ne!(f.check(), base.check());
+            assert_ne!(f.check(7), base.check(7));
         }
+        // And the header of its depth: the same frame one deeper fails.
+        let m = magic(0xc000_0000_0abc_4000);
+        assert_ne!(base.check(encode(m, 1)), base.check(encode(m, 2)));
     }
 
     #[test]
