@@ -87,12 +87,21 @@ sleep 0.5
 # The sleeper's kernel stack reads through the return trampoline. The
 # task in the write is the subshell or a child busybox forked for the
 # redirection: look for it among all tasks.
+# Each file is read once: the sleeper wakes up now and then to look at
+# $HOLD, and a second read may catch it running (the walk of a running
+# task is garbage); a read that catches it so is tried again.
 stack=
-for st in /proc/[0-9]*/stack; do
-	if grep -q tp_patched_sleep "$st" 2>/dev/null; then
-		stack=$(cat "$st")
-		break
-	fi
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	for st in /proc/[0-9]*/stack; do
+		s=$(cat "$st" 2>/dev/null)
+		case $s in
+		*tp_patched_sleep*tocpatch_return_tramp*)
+			stack=$s
+			break 2
+			;;
+		esac
+	done
+	sleep 0.2
 done
 rmmod_refused "(f) patch module refuses to unload while the sleeper is inside" \
 	tocpatch_test_patch EAGAIN
