@@ -14,9 +14,11 @@
 # also counts as one skipped test), and last "N passed, N failed,
 # N skipped" over all of them; exits non-zero if anything failed.
 # On ool the selftests run on the direct path (tocpatch's default there);
-# a further boot runs TOCPATCH_CALLBACK_TESTS (default: the engine's own
-# scripts, below) with tocpatch.ko's direct=0, the callback path, which
-# mprofile runs in full.
+# further boots run them all again (or TOCPATCH_CALLBACK_TESTS) with
+# tocpatch.ko's direct=0, the callback path, the stress test with
+# TOCPATCH_CALLBACK_STRESS_CYCLES cycles (default 200: the path's per-call
+# code is the same in every cycle; mprofile runs the callback path with
+# the full count).
 # TOCPATCH_ICOUNT=1 boots the guests with one vCPU under instruction
 # counting (run-guest.sh -I), for measurements; tests needing 2 CPUs skip.
 set -euo pipefail
@@ -60,19 +62,20 @@ skip_flavour() {
 
 # The script that gets a boot of its own (see below).
 IDLE_KILL=test-ftrace-kill-idle.sh
-# The scripts the ool callback-path boot runs: what the engine does per
-# call and per patch, with the other ftrace users.
-CALLBACK_TESTS=${TOCPATCH_CALLBACK_TESTS-test-load.sh test-patching.sh test-engine.sh test-shadow.sh test-returnsite.sh test-syscall.sh test-kprobe.sh test-coexist.sh test-nmi.sh test-rust.sh test-state.sh}
+# The scripts the ool callback-path boots run (default: all of them).
+CALLBACK_TESTS=${TOCPATCH_CALLBACK_TESTS-$(cd "$TOP_DIR/selftests" && echo test-*.sh)}
+CALLBACK_STRESS=${TOCPATCH_CALLBACK_STRESS_CYCLES:-200}
 
-# guest_run FLAVOUR KOUT IMAGE LOG EXPECT TESTS_ARG: one boot of the guest
-# running the scripts EXPECT (TESTS_ARG: the TOCPATCH_TESTS word, if any);
+# guest_run FLAVOUR KOUT IMAGE LOG EXPECT TESTS_ARG [STRESS]: one boot of
+# the guest running the scripts EXPECT (TESTS_ARG: the TOCPATCH_TESTS word,
+# if any; STRESS: the stress test's cycles, if not TOCPATCH_STRESS_CYCLES);
 # adds its counts and sets v to its verdict.
 guest_run() {
-	local rc
+	local rc stress=${7:-${TOCPATCH_STRESS_CYCLES:-}}
 	"$TESTBED_DIR/run-guest.sh" -k "$2/vmlinux" -i "$3" \
 		-l "$logs/$4.log" -s 2 -m 2G -t 1800 -e "$5" \
 		${TOCPATCH_ICOUNT:+-I} \
-		-a "$6 ${TOCPATCH_STRESS_CYCLES:+TOCPATCH_STRESS_CYCLES=$TOCPATCH_STRESS_CYCLES} ${TOCPATCH_FAULT_STRIDE:+TOCPATCH_FAULT_STRIDE=$TOCPATCH_FAULT_STRIDE} ${TOCPATCH_MODRACE_ROUNDS:+TOCPATCH_MODRACE_ROUNDS=$TOCPATCH_MODRACE_ROUNDS}" \
+		-a "$6 ${stress:+TOCPATCH_STRESS_CYCLES=$stress} ${TOCPATCH_FAULT_STRIDE:+TOCPATCH_FAULT_STRIDE=$TOCPATCH_FAULT_STRIDE} ${TOCPATCH_MODRACE_ROUNDS:+TOCPATCH_MODRACE_ROUNDS=$TOCPATCH_MODRACE_ROUNDS}" \
 		&& rc=0 || rc=$?
 	v=$(cat "$logs/$4.log.verdict" 2>/dev/null) || v="guest: 0 passed, 1 failed, 0 skipped"
 	add_counts "$v"
@@ -144,17 +147,26 @@ for fl in $flavours; do
 		summary+=("flavour $fl, a boot of its own: ran $solo: $v$objs")
 	fi
 	# ool: the callback path too, on the scripts of CALLBACK_TESTS that
-	# this run selected.
-	cb=""
+	# this run selected, the idle ftrace kill again in a boot of its own.
+	cb="" cbsolo=""
 	if [ "$fl" = ool ]; then
 		for t in $CALLBACK_TESTS; do
-			case " ${tests:-$t} " in *" $t "*) cb="$cb $t" ;; esac
+			case " ${tests:-$t} " in *" $t "*) ;; *) continue ;; esac
+			case $t in
+			"$IDLE_KILL") cbsolo=$t ;;
+			*) cb="$cb $t" ;;
+			esac
 		done
 		cb=$(echo $cb)
 	fi
 	if [ -n "$cb" ]; then
-		guest_run "$fl" "$kout" "$img" "check-$fl-callbacks" "$cb" "TOCPATCH_TESTS=${cb// /,} TOCPATCH_PARAMS=direct=0"
-		summary+=("flavour $fl, callback path (direct=0): ran $cb: $v")
+		guest_run "$fl" "$kout" "$img" "check-$fl-callbacks" "$cb" "TOCPATCH_TESTS=${cb// /,} TOCPATCH_PARAMS=direct=0" "$CALLBACK_STRESS"
+		[ "$cb" = "$(echo $(cd "$TOP_DIR/selftests" && echo test-*.sh | sed "s/ *$IDLE_KILL//"))" ] && cbran="all tests" || cbran=$cb
+		summary+=("flavour $fl, callback path (direct=0): ran $cbran: $v")
+	fi
+	if [ -n "$cbsolo" ]; then
+		guest_run "$fl" "$kout" "$img" "check-$fl-callbacks-idle" "$cbsolo" "TOCPATCH_TESTS=$cbsolo TOCPATCH_PARAMS=direct=0"
+		summary+=("flavour $fl, callback path (direct=0), a boot of its own: ran $cbsolo: $v")
 	fi
 done
 
