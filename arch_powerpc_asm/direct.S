@@ -228,8 +228,12 @@
  *      LR = tocpatch_entry_tramp, r0 = the return address the replacement
  *      gets, r2 = the replacement's global entry, r1 and r3..r10 as on
  *      entry;
- *      or not: back at stub + 8 with r0, r1, r2 (repaired if it was odd)
- *      and r3..r10 as on entry, so that the stub carries on into B.
+ *      or not: back at stub + 8 with r0, r1 and r3..r10 as on entry, and
+ *      r2 repaired if it was odd and the site was found (with no site
+ *      in the table there is no marker either: a site leaves the table
+ *      only after its marker is out and an RCU-tasks grace period has
+ *      passed, and enters it before the marker goes in), so that the
+ *      stub carries on into B.
  *      r11, r12, CTR, cr0 clobbered, as by ftrace_caller.
  *
  * With ftrace off on this CPU (paca->ftrace_enabled, cleared by NMI and

@@ -8,7 +8,7 @@
 
 /*
  * At the base of the task's stack, word 0 the kernel's, word 1 our header
- * (the magic XOR the depth, the depth in the low 16 bits), frames of five
+ * (the magic plus the depth; the depth is at most 0xffff), frames of five
  * words (ret, toc, slot, owner, check) from word 2. The magic is the
  * region's base rotated left by 16 (logic/shadow.rs magic()); the check
  * word of a frame mixes in the header word of its own depth. Rust checks

@@ -249,7 +249,6 @@ mod tests {
         assert_eq!(t.get(keys[0]), Some(keys[0]));
     }
 
-    /// Probe lengths (worst, mean) of `n` keys `stride` bytes apart.
     #[test]
     fn the_empty_shape_finds_nothing() {
         let slots = [EMPTY];
@@ -259,6 +258,7 @@ mod tests {
         }
     }
 
+    /// Probe lengths (worst, mean) of `n` keys `stride` bytes apart.
     fn probes(n: u64, stride: u64) -> (usize, f64) {
         probes_in(n, stride, Shape::new)
     }

@@ -19,7 +19,8 @@
 //! The magic is the region's base address rotated left by 16 bits
 //! ([`magic`]): one instruction for the assembly push and pop, where a
 //! constant took four, and no stack takes another's header for its own
-//! (their magics differ in the high 48 bits). A header whose high bits are not the
+//! (the magics of two stacks in one kernel address region differ in the
+//! high 48 bits). A header whose high bits are not the
 //! magic's means "no frames": a fresh stack (new stacks are zeroed) or a
 //! task that existed before tocpatch was loaded. It becomes a real header
 //! at the first push.
