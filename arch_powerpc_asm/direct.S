@@ -60,6 +60,8 @@
 #define DT_TBL_MASK	0	/* Table.shape.mask */
 #define DT_TBL_BASE	24	/* Table.base: the slots */
 #define DT_TBL_RTRAMP	32	/* Table.rtramp: tocpatch_return_tramp + 4 */
+#define DT_TBL_MASK8	40	/* Table.mask8: mask << 3 */
+#define DT_TBL_HOP	48	/* Table.hop: tocpatch_direct_hop */
 #define DT_SITE_KEY	0	/* Site.key: stub + 8 on this path */
 #define DT_SITE_FAST	16	/* Site.fast: top, if global calls may be fast */
 #define DT_SITE_LFAST	24	/* Site.lfast: top, if not a nop */
@@ -133,7 +135,9 @@
 /*
  * DT_LOOKUP t, anchor, lit, more: the first probe of the table for the
  * key in LR (stub + 8): the key's home slot (logic/iptable.rs home(),
- * ((key >> 3) ^ (key >> 7)) & mask). lit holds TOCPATCH_TABLE - anchor.
+ * ((key >> 3) ^ (key >> 7)) & mask), as a byte offset in the slots:
+ * (key ^ (key >> 4)) & (mask << 3), the same (host-tested there,
+ * home_bytes). lit holds TOCPATCH_TABLE - anchor.
  *
  * Out: r11 = the key, r12 = the table, r3 = the site in the home slot;
  *      or a branch to more (the slot holds another site, a tombstone or
@@ -147,13 +151,11 @@
 	mflr	r12
 	ld	r3, (\lit - \anchor)(r12)
 	ldx	r12, r12, r3			/* the table (never null) */
-	srdi	r3, r11, 3
-	srdi	\t, r11, 7
-	xor	r3, r3, \t
-	ld	\t, DT_TBL_MASK(r12)
-	and	r3, r3, \t
+	srdi	\t, r11, 4
+	xor	r3, r11, \t
+	ld	\t, DT_TBL_MASK8(r12)
+	and	r3, r3, \t			/* home(key) * 8 */
 	ld	\t, DT_TBL_BASE(r12)
-	sldi	r3, r3, 3
 	ldx	r3, \t, r3
 	cmpldi	r3, DT_SLOT_TOMB
 	ble-	\more
@@ -253,6 +255,8 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	std	r3, DT_RZ(3)(r1)
 	DT_LOOKUP r2, .Ldt_pc_g, .Ldt_tbl_g, .Ldt_gmore
 .Ldt_gfound:					/* r3 = the site */
+	ld	r2, DT_TBL_HOP(r12)
+	mtlr	r2				/* for the way out, below */
 	ld	r12, DT_SITE_FAST(r3)		/* a target for the fast path? */
 	cmpdi	r12, 0
 	beq-	.Ldt_gslow
@@ -270,10 +274,14 @@ SYM_CODE_START(tocpatch_direct_tramp)
 	addi	r11, r11, 1
 	stdcx.	r11, r3, r2
 	bne-	1b
-	/* into C's global entry with r12 = C, returning straight to A */
-	mtlr	r0
+	/*
+	 * Into C's global entry with r12 = C, returning straight to A,
+	 * through tocpatch_direct_hop: the blr takes the link-stack entry
+	 * of the stub's call off (one misprediction), so that C's return
+	 * and every return above A's are predicted right.
+	 */
 	ld	r3, DT_RZ(3)(r1)
-	bctr
+	blr
 .Ldt_gmore:
 	DT_PROBE r2, .Ldt_gfound, .Ldt_gout
 .Ldt_gout:					/* no site: into B as it is */
@@ -417,6 +425,22 @@ SYM_CODE_START(tocpatch_direct_tramp)
 .Ldt_tbl_l:
 	.quad	TOCPATCH_TABLE - .Ldt_pc_l
 SYM_CODE_END(tocpatch_direct_tramp)
+
+/*
+ * tocpatch_direct_hop: where the direct trampoline's global fast path
+ * leaves with blr (Table.hop), rather than branching to the replacement
+ * itself with bctr: the stub's bl pushed stub + 8 on the return-address
+ * predictor's stack, and a return that does not take it off leaves every
+ * later return up the call chain mispredicted.
+ *
+ * In:  CTR = r12 = C's global entry, r0 = A's return address, r1, r2 and
+ *      r3..r10 as C is to get them
+ * Out: at C's global entry, LR = r0.
+ */
+SYM_CODE_START(tocpatch_direct_hop)
+	mtlr	r0
+	bctr
+SYM_CODE_END(tocpatch_direct_hop)
 
 /*
  * long tocpatch_push_selftest(u64 *base, unsigned long *sp, u64 ret,

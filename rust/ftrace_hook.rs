@@ -80,6 +80,12 @@ struct Table {
     /// Where the direct trampoline sends a replacement's return after a
     /// local call (`trampoline::return_tramp()`).
     rtramp: u64,
+    /// `shape.mask` shifted left by 3: the direct trampoline's probe
+    /// masks a byte offset with it.
+    mask8: usize,
+    /// The direct trampoline's hop into a replacement after a global
+    /// call (`trampoline::direct_hop()`).
+    hop: u64,
     slots: KVec<usize>,
 }
 
@@ -87,6 +93,8 @@ struct Table {
 const _: () = assert!(core::mem::offset_of!(Table, shape) == 0);
 const _: () = assert!(core::mem::offset_of!(Table, base) == 24);
 const _: () = assert!(core::mem::offset_of!(Table, rtramp) == 32);
+const _: () = assert!(core::mem::offset_of!(Table, mask8) == 40);
+const _: () = assert!(core::mem::offset_of!(Table, hop) == 48);
 
 /// [`EMPTY_TABLE`]'s one slot.
 static EMPTY_SLOT: usize = EMPTY;
@@ -103,6 +111,8 @@ static EMPTY_TABLE: EmptyTable = EmptyTable(Table {
     shape: Shape::EMPTY,
     base: &EMPTY_SLOT,
     rtramp: 0,
+    mask8: 0,
+    hop: 0,
     slots: KVec::new(),
 });
 
@@ -116,6 +126,8 @@ impl Table {
                 shape,
                 base: slots.as_ptr(),
                 rtramp: trampoline::return_tramp(),
+                mask8: shape.mask << 3,
+                hop: trampoline::direct_hop(),
                 slots,
             },
             GFP_KERNEL,

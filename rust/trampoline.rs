@@ -12,12 +12,19 @@ extern "C" {
     fn tocpatch_entry_tramp();
     fn tocpatch_return_tramp();
     fn tocpatch_direct_tramp();
+    fn tocpatch_direct_hop();
 }
 
 /// Address of the direct trampoline (`arch_powerpc_asm/direct.S`), the
 /// target of the direct path's ftrace direct calls.
 pub(crate) fn direct_tramp() -> u64 {
     tocpatch_direct_tramp as *const () as u64
+}
+
+/// Address of the direct trampoline's hop into a replacement
+/// (`arch_powerpc_asm/direct.S`), which its fast path reaches with `blr`.
+pub(crate) fn direct_hop() -> u64 {
+    tocpatch_direct_hop as *const () as u64
 }
 
 /// Address of the entry trampoline.

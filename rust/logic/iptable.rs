@@ -249,6 +249,25 @@ mod tests {
         assert_eq!(t.get(keys[0]), Some(keys[0]));
     }
 
+    /// The direct trampoline's form of the stub hash, a byte offset in
+    /// the slots (direct.S DT_LOOKUP): `(key ^ (key >> 4)) & (mask << 3)`.
+    fn home_bytes(key: u64, s: Shape) -> usize {
+        (key ^ (key >> 4)) as usize & (s.mask << 3)
+    }
+
+    #[test]
+    fn home_bytes_is_home_times_eight() {
+        let mut key = 0xc008_0000_0012_3458u64;
+        for cap in [16, 64, 1024, 1 << 16] {
+            let s = Shape::for_stubs(cap);
+            for _ in 0..10_000 {
+                assert_eq!(home_bytes(key, s), home(key, s) * 8);
+                // A step of an odd number of words, and some bits above.
+                key = key.wrapping_add(24).wrapping_add((key >> 5) & 0x7f8);
+            }
+        }
+    }
+
     #[test]
     fn the_empty_shape_finds_nothing() {
         let slots = [EMPTY];
