@@ -134,14 +134,10 @@
 
 /*
  * DT_LOOKUP t, anchor, lit, more: the first probe of the table for the
- * key in LR (stub + 8): the key's home slot (logic/iptable.rs home(),
- * ((key >> 3) ^ (key >> 7)) & mask), as a byte offset in the slots:
- * (key ^ (key >> 4)) & (mask << 3), the same (host-tested there,
- * home_bytes). lit holds TOCPATCH_TABLE - anchor.
+ * key in LR (stub + 8), DT_HOME on TOCPATCH_TABLE. lit holds
+ * TOCPATCH_TABLE - anchor.
  *
- * Out: r11 = the key, r12 = the table, r3 = the site in the home slot;
- *      or a branch to more (the slot holds another site, a tombstone or
- *      nothing) with r11 and r12 so.
+ * Out: r11 = the key, r12 = the table, and as DT_HOME.
  * Clobbers r3, t, LR, cr0.
  */
 .macro DT_LOOKUP t, anchor, lit, more
@@ -151,6 +147,21 @@
 	mflr	r12
 	ld	r3, (\lit - \anchor)(r12)
 	ldx	r12, r12, r3			/* the table (never null) */
+	DT_HOME	\t, \more
+.endm
+
+/*
+ * DT_HOME t, more: the key's home slot (logic/iptable.rs home(),
+ * ((key >> 3) ^ (key >> 7)) & mask), as a byte offset in the slots:
+ * (key ^ (key >> 4)) & (mask << 3), the same (host-tested there,
+ * home_bytes).
+ *
+ * In:  r11 = the key, r12 = the table
+ * Out: r3 = the site in the home slot; or a branch to more (the slot
+ *      holds another site, a tombstone or nothing); r11, r12 kept.
+ * Clobbers r3, t, cr0.
+ */
+.macro DT_HOME t, more
 	srdi	\t, r11, 4
 	xor	r3, r11, \t
 	ld	\t, DT_TBL_MASK8(r12)
@@ -441,6 +452,33 @@ SYM_CODE_START(tocpatch_direct_hop)
 	mtlr	r0
 	bctr
 SYM_CODE_END(tocpatch_direct_hop)
+
+/*
+ * void *tocpatch_lookup_selftest(const struct table *table, u64 key)
+ *
+ * DT_HOME, then DT_PROBE, on a table the Rust self-test built
+ * (ftrace_hook::lookup_self_test): so that a lookup the assembly and
+ * logic/iptable.rs disagree on (layout, hash, tombstones, the wrap at the
+ * end) fails the load, not a call. An ordinary leaf function, called
+ * from Rust; DT_PROBE uses the red zone below r1.
+ *
+ * In:  r3 = the table, r4 = the key
+ * Out: r3 = the site found, or 0.
+ * Clobbers r4, r11, r12, cr0.
+ */
+SYM_FUNC_START(tocpatch_lookup_selftest)
+	mr	r12, r3
+	mr	r11, r4
+	DT_HOME	r4, .Llt_probe
+	blr
+.Llt_probe:
+	DT_PROBE r4, .Llt_found, .Llt_miss
+.Llt_found:
+	blr
+.Llt_miss:
+	li	r3, 0
+	blr
+SYM_FUNC_END(tocpatch_lookup_selftest)
 
 /*
  * long tocpatch_push_selftest(u64 *base, unsigned long *sp, u64 ret,

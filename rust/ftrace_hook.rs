@@ -168,6 +168,97 @@ impl Table {
     }
 }
 
+extern "C" {
+    /// The direct trampoline's lookup (`DT_HOME`, then `DT_PROBE`) as a
+    /// function (`arch_powerpc_asm/direct.S`): the value found, or 0.
+    fn tocpatch_lookup_selftest(table: *const ffi::c_void, key: u64) -> usize;
+}
+
+/// Checks that the direct trampoline's lookup (assembly) finds what
+/// `logic/iptable.rs` finds: on a table of [`iptable::MIN_CAPACITY`] slots
+/// holding a run of stub keys with the last slot as their home (so the
+/// run wraps past the end of the array), another key whose home the run
+/// took, a tombstone inside the run, and keys that are absent; and on the
+/// empty table. At load, so that a disagreement (layout, hash, probe)
+/// fails the load rather than a patched call.
+pub(crate) fn lookup_self_test() -> Result {
+    let shape = Shape::for_stubs(iptable::MIN_CAPACITY);
+    let mut t = Table::new(shape)?;
+    // Stub keys (stub + 8, stubs 24 bytes apart), sorted by home: four
+    // homed at the last slot, one at slot 1, two absent ones (homed at
+    // the last slot and at slot 5).
+    let key = |i: u64| 0xc008_0000_0010_0008u64 + 24 * i;
+    let homed = |h: usize, n: usize| {
+        (0..4096u64)
+            .map(key)
+            .filter(move |&k| iptable::home(k, shape) == h)
+            .take(n)
+    };
+    let mut keys = KVec::<u64>::with_capacity(8, GFP_KERNEL)?;
+    for (h, n) in [(shape.mask, 5), (1, 1), (5, 1)] {
+        for k in homed(h, n) {
+            keys.push(k, GFP_KERNEL)?;
+        }
+    }
+    if keys.len() != 7 {
+        pr_err!(
+            "self-test: no stub keys for the lookup test
+"
+        );
+        return Err(EINVAL);
+    }
+    // Entries are the key words themselves (the site's key is its first
+    // word); `keys` does not move from here on.
+    let entry = |j: usize| core::ptr::from_ref(&keys[j]) as usize;
+    // In: keys 0..4 (homed last) and 5 (homed at 1); key 4 and 6 absent.
+    for j in [0, 1, 2, 3, 5] {
+        let (i, _) = iptable::free_slot(shape, keys[j], |i| t.load(i));
+        t.store(i, entry(j));
+    }
+    // Key 1 (the run's second, in slot 0) removed.
+    let (gone, _) = iptable::probe(
+        shape,
+        keys[1],
+        |i| t.load(i),
+        |v| {
+            // SAFETY: `v` is one of the entries, a word of `keys`.
+            unsafe { *(v as *const u64) }
+        },
+    )
+    .ok_or(EINVAL)?;
+    t.store(gone, TOMB);
+    let mut good = true;
+    for (j, &k) in keys.iter().enumerate() {
+        let want = iptable::probe(
+            shape,
+            k,
+            |i| t.load(i),
+            |v| {
+                // SAFETY: as above.
+                unsafe { *(v as *const u64) }
+            },
+        )
+        .map_or(0, |(_, v)| v);
+        good &= want
+            == if matches!(j, 0 | 2 | 3 | 5) {
+                entry(j)
+            } else {
+                0
+            };
+        // SAFETY: `t` is a live table whose values point to readable
+        // words; the function only reads them.
+        good &= unsafe { tocpatch_lookup_selftest(core::ptr::from_ref(&*t).cast(), k) } == want;
+        // SAFETY: the empty table, as above.
+        good &=
+            unsafe { tocpatch_lookup_selftest(core::ptr::from_ref(&EMPTY_TABLE.0).cast(), k) } == 0;
+    }
+    if !good {
+        pr_err!("self-test: the direct trampoline's lookup disagrees with logic/iptable.rs\n");
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 /// The shared ops and the table, changed under [`HOOKS`] only.
 struct Hooks {
     /// Registered from `init` to `fini`; leaked if ftrace refuses to let

@@ -124,6 +124,7 @@ impl kernel::Module for Tocpatch {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let mode = ftrace_mode()?;
         asm_shim::self_test()?;
+        ftrace_hook::lookup_self_test()?;
         abi::check_layout()?;
         patch::init();
         markers::init();
