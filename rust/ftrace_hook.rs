@@ -201,10 +201,7 @@ pub(crate) fn lookup_self_test() -> Result {
         }
     }
     if keys.len() != 7 {
-        pr_err!(
-            "self-test: no stub keys for the lookup test
-"
-        );
+        pr_err!("self-test: no stub keys for the lookup test\n");
         return Err(EINVAL);
     }
     // Entries are the key words themselves (the site's key is its first
@@ -1205,12 +1202,11 @@ unsafe extern "C" fn tocpatch_ftrace_handler(
     op: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: published by `init` before the ops was registered, set back
-    // to EMPTY_TABLE (a static) only after it was unregistered; a retired
-    // table is freed only after the grace periods that follow an unhook.
-    let Some(table) = (unsafe { read_once(&TOCPATCH_TABLE).as_ref() }) else {
-        return;
-    };
+    // SAFETY: never null: EMPTY_TABLE (a static) until `init` publishes
+    // the table before the ops is registered, and again only after it was
+    // unregistered; a retired table is freed only after the grace periods
+    // that follow an unhook.
+    let table = unsafe { &*read_once(&TOCPATCH_TABLE) };
     let Some((_, site)) = table.probe(ip as u64) else {
         if ip as u64 == read_once(&NMI_LOC) {
             // SAFETY: the NMI hook's callback, with ftrace's arguments.

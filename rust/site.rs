@@ -142,15 +142,11 @@ impl Site {
         let top = self.top.load(Relaxed);
         // SAFETY: `top` is null or a target on the stack, which the
         // caller (holding SITES) keeps alive.
-        let (fast, lfast) = match unsafe { top.as_ref() } {
-            Some(t) if !t.is_nop() => match !t.tail_out && self.markers_out_ns.load(Relaxed) == 0 {
-                true => (top, top),
-                false => (core::ptr::null(), top),
-            },
-            _ => (core::ptr::null(), core::ptr::null()),
-        };
-        self.fast.store(fast, Release);
-        self.lfast.store(lfast, Release);
+        let lfast = unsafe { top.as_ref() }.filter(|t| !t.is_nop());
+        let fast = lfast.filter(|t| !t.tail_out && self.markers_out_ns.load(Relaxed) == 0);
+        let ptr = |t: Option<&Target>| t.map_or(core::ptr::null(), core::ptr::from_ref);
+        self.fast.store(ptr(fast), Release);
+        self.lfast.store(ptr(lfast), Release);
     }
 
     /// Whether the marker is in (or recorded to go back).
