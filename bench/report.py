@@ -32,7 +32,8 @@ def parse(paths):
             sys.exit(f"report.py: {p}: not a bench-KIND-FLAVOUR.log")
         kind, fl = m.groups()
         r = runs.setdefault((kind, fl), {"loop": {}, "enable": {}, "disable": {},
-                                         "smp": {}, "mem": {}, "kernel_enable": {}})
+                                         "smp": {}, "mem": {}, "kernel_enable": {},
+                                         "bad": 0})
         with open(p, errors="replace") as f:
             for line in f:
                 line = line.rstrip("\r\n")
@@ -42,6 +43,7 @@ def parse(paths):
                 if w[0] == "loop":
                     eng, k, caller, irq, calls, ns, bad = w[1:8]
                     r["loop"][(eng, int(k), caller, irq)] = int(ns) / int(calls)
+                    r["bad"] += int(bad)
                 elif w[0] in ("enable", "disable"):
                     r[w[0]][(w[1], int(w[2]))] = int(w[3])
                     if w[0] == "enable":
@@ -49,10 +51,12 @@ def parse(paths):
                 elif w[0] == "smp":
                     eng, cpus, calls, ns = w[1], int(w[2]), int(w[3]), int(w[4])
                     r["smp"].setdefault(eng, []).append(ns / calls)
+                    r["bad"] += int(w[5])
                 elif w[0] == "modsize":
-                    r["mem"][("modsize", w[1], 0)] = (int(w[2]), 0)
+                    r["mem"][("modsize", w[1], 0)] = (int(w[2]), 0, 0)
                 elif w[0] == "mem":
-                    r["mem"][(w[1], w[2], int(w[3]))] = (int(w[4]), int(w[5]))
+                    r["mem"][(w[1], w[2], int(w[3]))] = (int(w[4]), int(w[5]),
+                                                         int(w[6]) if len(w) > 6 else 0)
     return runs
 
 
@@ -147,10 +151,15 @@ class Report:
         return sorted(ks)
 
     def scaling(self, out):
+        for irq in ("1", "0"):
+            self.scaling_irq(out, irq)
+
+    def scaling_irq(self, out, irq):
         ks = self.counts()
         out.append("")
         out.append("Per call with 1, 10, 100, 1000 functions patched (the loop calls one of")
-        out.append("them): instructions per call over unpatched, interrupts off")
+        out.append("them): instructions per call over unpatched, interrupts "
+                   + ("off" if irq == "1" else "on"))
         for mode in self.modes:
             out.append("")
             out.append(f"ftrace mode {mode}:")
@@ -159,7 +168,7 @@ class Report:
                 for fl in self.flavours(mode):
                     if eng == "ftrace" or self.engine_flavour(mode, eng) == fl:
                         for caller in ("local", "global"):
-                            vals = [self.overhead(fl, eng, k, caller, "1") for k in ks]
+                            vals = [self.overhead(fl, eng, k, caller, irq) for k in ks]
                             if any(v is not None for v in vals):
                                 out.append(f"  {eng + ' ' + caller + ', ' + fl:36}" +
                                            "".join(fmt(v, 10) for v in vals))
@@ -167,14 +176,14 @@ class Report:
             if tfl and lfl:
                 for caller in ("local", "global"):
                     out.append(f"  {'ratio tocpatch/livepatch ' + caller:36}" + "".join(
-                        fmt(ratio(self.overhead(tfl, "tocpatch", k, caller, "1"),
-                                  self.overhead(lfl, "livepatch", k, caller, "1")), 10, 2)
+                        fmt(ratio(self.overhead(tfl, "tocpatch", k, caller, irq),
+                                  self.overhead(lfl, "livepatch", k, caller, irq)), 10, 2)
                         for k in ks))
             if tfl:
                 for caller in ("local", "global"):
-                    one = self.overhead(tfl, "tocpatch", ks[0], caller, "1") if ks else None
+                    one = self.overhead(tfl, "tocpatch", ks[0], caller, irq) if ks else None
                     out.append(f"  {'tocpatch ' + caller + ' vs its cost at ' + str(ks[0] if ks else 1):36}" + "".join(
-                        fmt(ratio(self.overhead(tfl, "tocpatch", k, caller, "1"), one), 10, 2)
+                        fmt(ratio(self.overhead(tfl, "tocpatch", k, caller, irq), one), 10, 2)
                         for k in ks))
 
     def latency(self, out):
@@ -233,27 +242,52 @@ class Report:
                 if base and eng != "none":
                     s += f"  overhead {mn - min(base):.1f} / {md - statistics.median(base):.1f}"
                 out.append(s)
+        for mode in self.modes:
+            t, lp = self.smp_overhead(mode, "tocpatch"), self.smp_overhead(mode, "livepatch")
+            if t and lp:
+                one = ratio(self.overhead(self.engine_flavour(mode, "tocpatch"), "tocpatch", 1, "local", "0"),
+                            self.overhead(self.engine_flavour(mode, "livepatch"), "livepatch", 1, "local", "0"))
+                out.append(f"  {'ratio tocpatch/livepatch, ' + mode:36}{ratio(t[0], lp[0]):9.2f} /"
+                           f"{ratio(t[1], lp[1]):9.2f}  (one CPU, icount: {fmt(one, 4, 2).strip()})")
+
+    def smp_overhead(self, mode, eng):
+        """(min, median) ns over unpatched of ENG's 2-vCPU runs in MODE."""
+        for fl, r in self.smp.items():
+            if MODE.get(fl) != mode:
+                continue
+            v, base = r["smp"].get(eng), r["smp"].get("none")
+            if v and base:
+                return (min(v) - min(base), statistics.median(v) - statistics.median(base))
+        return None
 
     def memory(self, out):
         out.append("")
-        out.append("Memory: fixed, tocpatch.ko as /proc/modules counts it; per patched")
-        out.append("function, the growth of Slab: in /proc/meminfo (kB granularity) at the")
-        out.append("enable of the largest count less that at 1, over the difference (which")
-        out.append("cancels the patch module's own memory; VmallocUsed: moves too little and")
-        out.append("too lazily to attribute); per task: no allocation (shadow frames live on")
-        out.append("the task's own stack: 40 bytes a frame plus a 16-byte header, from the")
-        out.append("structure sizes in rust/logic/shadow.rs)")
+        out.append("Memory: fixed, tocpatch.ko as /proc/modules counts it, and what loading")
+        out.append("it took of Slab: and Percpu: in /proc/meminfo (kB granularity); per")
+        out.append("patched function, the growth of Slab: and Percpu: at the enable of the")
+        out.append("largest count less that at 1, over the difference (which cancels the")
+        out.append("patch module's own memory; Percpu: grows in whole chunks, so per")
+        out.append("function it is an average; VmallocUsed: moves too little and too lazily")
+        out.append("to attribute); livepatch is built in (its code is in the kernel image,")
+        out.append("nothing allocated before a patch); per task: no allocation (shadow")
+        out.append("frames live on the task's own stack: 40 bytes a frame plus an 8-byte")
+        out.append("header above the kernel's STACK_END_MAGIC, from the layout in")
+        out.append("rust/logic/shadow.rs)")
         ks = self.counts()
         for fl, r in self.icount.items():
-            for (what, eng, k), (size, _vm) in sorted(r["mem"].items()):
+            for (what, eng, k), (size, _vm, pcpu) in sorted(r["mem"].items()):
                 if what == "modsize":
                     out.append(f"  {'fixed: ' + eng + '.ko, ' + fl:40}{size:>9} B")
+                elif what == "load":
+                    out.append(f"  {'fixed: loading ' + eng + ', ' + fl:40}{size:>9} B slab"
+                               f"{pcpu:>9} B per-CPU")
             if len(ks) >= 2:
                 for eng in ("tocpatch", "livepatch"):
                     a, b = r["mem"].get(("enable", eng, ks[0])), r["mem"].get(("enable", eng, ks[-1]))
                     if a and b:
-                        per = (b[0] - a[0]) / (ks[-1] - ks[0])
-                        out.append(f"  {'per function: ' + eng + ', ' + fl:40}{per:>9.0f} B slab")
+                        n = ks[-1] - ks[0]
+                        out.append(f"  {'per function: ' + eng + ', ' + fl:40}"
+                                   f"{(b[0] - a[0]) / n:>9.0f} B slab{(b[2] - a[2]) / n:>9.0f} B per-CPU")
 
     def text(self, commit):
         out = []
@@ -265,7 +299,65 @@ class Report:
         self.latency(out)
         self.concurrency(out)
         self.memory(out)
+        self.targets(out)
+        bad = sum(r["bad"] for r in self.runs.values())
+        if bad:
+            out.append("")
+            out.append(f"WRONG RESULTS: {bad} call(s) returned what the function that had to run")
+            out.append("would not: the figures above are not valid")
         return "\n".join(out) + "\n"
+
+    def bad(self):
+        return sum(r["bad"] for r in self.runs.values())
+
+    def targets(self, out):
+        """The targets of the performance issue, judged on these figures."""
+        res = []
+
+        def judge(what, vals, limit):
+            vals = [v for v in vals if v is not None]
+            if not vals:
+                return
+            worst = max(vals)
+            res.append(f"  {what:56}{worst:7.3f}  <= {limit:<4} "
+                       + ("met" if worst <= limit else "NOT MET"))
+
+        def r(mode, eng, k, c, i):
+            return ratio(self.overhead(self.engine_flavour(mode, eng), eng, k, c, i),
+                         self.overhead(self.engine_flavour(mode, "livepatch"), "livepatch", k, c, i))
+        for mode in self.modes:
+            if not (self.engine_flavour(mode, "tocpatch") and self.engine_flavour(mode, "livepatch")):
+                continue
+            for caller, limit in (("global", 0.5), ("local", 0.8)):
+                judge(f"{mode}: {caller} / livepatch (irq on, off)",
+                      [r(mode, "tocpatch", 1, caller, i) for i in ("0", "1")], limit)
+            if self.engine_flavour(mode, "direct"):
+                judge(f"{mode}: direct path, both kinds / livepatch",
+                      [r(mode, "tocpatch", 1, c, i) for c, i in CASES], 0.3)
+            tfl, lfl = self.engine_flavour(mode, "tocpatch"), self.engine_flavour(mode, "livepatch")
+            judge(f"{mode}: local, own work / livepatch's (less ftrace)",
+                  [ratio(self.sub(self.overhead(tfl, "tocpatch", 1, "local", i),
+                                  self.overhead(tfl, "ftrace", 1, "local", i)),
+                         self.sub(self.overhead(lfl, "livepatch", 1, "local", i),
+                                  self.overhead(lfl, "ftrace", 1, "local", i))) for i in ("0", "1")],
+                  1.0)
+            ks = [k for k in self.counts() if k >= 100]
+            if ks:
+                judge(f"{mode}: cost at {'/'.join(map(str, ks))} functions / at 1",
+                      [ratio(self.overhead(tfl, "tocpatch", k, c, i),
+                             self.overhead(tfl, "tocpatch", 1, c, i)) for k in ks for c, i in CASES],
+                      1.1)
+            kmax = max(self.counts(), default=0)
+            if kmax >= 1000:
+                for what in ("enable", "disable"):
+                    judge(f"{mode}: {what} of {kmax} functions / livepatch's",
+                          [ratio(self.icount[tfl][what].get(("tocpatch", kmax)),
+                                 self.icount[lfl][what].get(("livepatch", kmax)))], 0.1)
+        if res:
+            out.append("")
+            out.append("Targets (overhead or time, tocpatch / livepatch on the same ftrace mode;")
+            out.append("the worst of the cases named)")
+            out.extend(res)
 
     def svg(self, path):
         """Two log-log panels (local and global calls, interrupts off):
@@ -357,6 +449,8 @@ def main():
     sys.stdout.write(rep.text(a.commit))
     if a.svg:
         rep.svg(a.svg)
+    if rep.bad():
+        sys.exit(1)
 
 
 if __name__ == "__main__":

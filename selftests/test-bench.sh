@@ -12,7 +12,7 @@
 #   tocpatch-bench: enable ENGINE FUNCS NS KERNEL_NS
 #   tocpatch-bench: disable ENGINE FUNCS NS
 #   tocpatch-bench: smp ENGINE CPUS CALLS NS BAD
-#   tocpatch-bench: mem WHAT ENGINE FUNCS SLAB_BYTES VMALLOC_BYTES
+#   tocpatch-bench: mem WHAT ENGINE FUNCS SLAB_BYTES VMALLOC_BYTES PERCPU_BYTES
 #   tocpatch-bench: modsize MODULE BYTES
 # ENGINE: none (unpatched), ftrace (an empty ftrace_ops), tocpatch,
 # livepatch (CONFIG_LIVEPATCH kernels, where tocpatch refuses to load),
@@ -115,16 +115,21 @@ smp() {
 		[ "$allbad" = 0 -a "$cpus" -ge 2 ]
 }
 
-# mem_mark, mem_fig WHAT ENGINE FUNCS: the growth of the kernel's slab
-# and vmalloc memory (Slab:, VmallocUsed: of /proc/meminfo) since the mark.
+# mem_mark, mem_fig WHAT ENGINE FUNCS: the growth of the kernel's slab,
+# vmalloc and per-CPU memory (Slab:, VmallocUsed:, Percpu: of
+# /proc/meminfo) since the mark.
 meminfo_kb() {
-	sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo
+	v=$(sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo)
+	echo "${v:-0}"
 }
 mem_mark() {
 	m_slab=$(meminfo_kb Slab) m_vm=$(meminfo_kb VmallocUsed)
+	m_pcpu=$(meminfo_kb Percpu)
 }
 mem_fig() {
-	fig "mem $1 $2 $3 $((($(meminfo_kb Slab) - m_slab) * 1024)) $((($(meminfo_kb VmallocUsed) - m_vm) * 1024))"
+	fig "mem $1 $2 $3 $((($(meminfo_kb Slab) - m_slab) * 1024))" \
+		"$((($(meminfo_kb VmallocUsed) - m_vm) * 1024))" \
+		"$((($(meminfo_kb Percpu) - m_pcpu) * 1024))"
 }
 
 # Which engines this kernel has.
@@ -167,6 +172,18 @@ for k in $FUNCS; do
 	fig "disable ftrace $k $((now - t0))"
 done
 
+# klp_settle: wait until livepatch's transition reads 0 (or the patch is
+# gone), looking every 2 ms. The wait sleeps between looks: a poller that
+# spun would hold the one vCPU from livepatch's work and, never switching
+# voluntarily, hold up every RCU-tasks grace period on that path (it would
+# measure livepatch up to twice as slow). The look itself is builtins only.
+klp_settle() {
+	while [ -e "$LP/tocpatch_bench_klp" ] &&
+		read -r tr <"$LP/tocpatch_bench_klp/transition" && [ "$tr" != 0 ]; do
+		usleep 2000
+	done
+}
+
 # enable_patch ENGINE K: load ENGINE's patch module of K functions, timed
 # until the patch is in place (1 test).
 enable_patch() {
@@ -177,10 +194,7 @@ enable_patch() {
 		out=$(load_mod tocpatch_bench_patch nfuncs="$2")
 	else
 		out=$(load_mod tocpatch_bench_klp nfuncs="$2")
-		while [ -z "$out" ] && read -r tr <"$LP/tocpatch_bench_klp/transition" &&
-			[ "$tr" != 0 ]; do
-			:
-		done
+		[ -n "$out" ] || klp_settle
 	fi
 	now
 	kns=$(log_since | sed -n 's/.* enable of [0-9]* functions: \([0-9]*\) ns.*/\1/p' | tail -n 1)
@@ -198,10 +212,7 @@ disable_patch() {
 		m=tocpatch_bench_patch
 	else
 		echo 0 >"$LP/tocpatch_bench_klp/enabled" && rc=0 || rc=$?
-		while [ -e "$LP/tocpatch_bench_klp" ] &&
-			read -r tr <"$LP/tocpatch_bench_klp/transition" && [ "$tr" != 0 ]; do
-			:
-		done
+		klp_settle
 		m=tocpatch_bench_klp
 	fi
 	now
@@ -221,8 +232,10 @@ if [ $have_klp = 1 ]; then
 	engine=livepatch
 else
 	engine=tocpatch
+	mem_mark
 	out=$(load_mod tocpatch)
 	tap_check "tocpatch loads: ${out:-ok}" [ -z "$out" ]
+	mem_fig load tocpatch 0
 	fig "modsize tocpatch $(awk '$1 == "tocpatch" { print $2 }' /proc/modules)"
 fi
 for k in $FUNCS; do

@@ -69,11 +69,12 @@ done
 
 commit=$(git -C "$TOP_DIR" describe --always --dirty 2>/dev/null || echo unknown)
 python3 "$TOP_DIR/bench/report.py" --svg "$out/performance.svg" \
-	--commit "$commit" "${logs[@]}" | tee "$out/performance-results.txt"
+	--commit "$commit" "${logs[@]}" >"$out/performance-results.txt" || fail=1
+cat "$out/performance-results.txt"
+log "bench: results in $out (plot performance.svg, tables performance-results.txt)"
+log "bench: done in $(($(date +%s) - t0)) s"
+[ "$fail" = 0 ] || die "bench: a guest run failed or a loop got a wrong result: see the logs in $out (nothing copied to Documentation/)"
 if [ "${TOCPATCH_BENCH_DOC:-0}" = 1 ]; then
 	cp "$out/performance.svg" "$out/performance-results.txt" "$TOP_DIR/Documentation/"
 	log "copied the plot and the tables to Documentation/"
 fi
-log "bench: results in $out (plot performance.svg, tables performance-results.txt)"
-log "bench: done in $(($(date +%s) - t0)) s"
-[ "$fail" = 0 ] || die "bench: a guest run failed (a wrong result, or a kernel problem): see the logs in $out"
