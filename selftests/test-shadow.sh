@@ -10,15 +10,20 @@
 #  2. a 100-deep recursion through a patched function, and at its bottom
 #     hrtimer, irq_work and timer calls of a patched function on that CPU
 #     (they use the deep task's frames) and an IPI to another CPU;
-#  3. a kthread that exits inside a replacement (kthread_complete_and_exit):
+#  3. a recursion that exhausts the stack: the replacement recurses with a
+#     1.5 KiB frame a level until the task's stack comes within tocpatch's
+#     margin of its shadow frames; that call runs the original, counted
+#     and logged as a fallback, and what tocpatch ran after the refused
+#     push stayed clear of the frames (the free stack is painted first);
+#  4. a kthread that exits inside a replacement (kthread_complete_and_exit):
 #     its frame is never popped, and the patch still releases and unloads.
-# No fallback anywhere.
+# No fallback anywhere but in 3.
 
 . "$(dirname "$0")/lib.sh"
 
 N=${TOCPATCH_SHADOW_TASKS:-2000}
 
-tap_plan 23
+tap_plan 28
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -91,19 +96,41 @@ tap_check "(2) they pushed above the deep task's frames (peak $(field tp_target_
 	[ "$(field tp_target_irq peak)" -gt 101 ]
 diag "patched local call (hook, shadow frame, trampoline): $(res bench 100000) ns"
 
-# 3. A kthread exits inside the replacement of tp_target_exiting.
-expect_call "(3) kthread exits inside the replacement" shadow exit 5 0
-tap_check "(3) its frame is never popped (depth $(field tp_target_exiting depth))" \
+tap_check "(1), (2) no fallback logged" sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -q 'running the original function'"
+
+# 3. Stack exhaustion: the fallback, its count, its log line, and the
+# margin tocpatch keeps between the stack and the frames.
+log_mark
+r=$(call shadow deep 1000)
+gap=$(res deepgap)
+levels=$(($(echo "$r" | awk '{ print $2 }') - 1000000))
+diag "$r: the original ran under $levels levels; $gap bytes unwritten between the frames and the deepest stack write"
+tap_check "(3) the original ran once the stack met the frames, r2 intact ($r)" \
+	sh -c "[ $levels -ge 5 ] && [ $levels -lt 1000 ] && [ '${r#* * }' = 'toc_ok 1' ]"
+got="local $(field tp_target_deep local) fallback $(field tp_target_deep fallback) depth $(field tp_target_deep depth)"
+tap_check "(3) counted: $got" [ "$got" = "local $((levels + 1)) fallback 1 depth 0" ]
+i=0
+while ! log_has 'tp_target_deep: no room for a shadow frame' && [ $i -lt 25 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+tap_check "(3) logged once" [ "$(log_since | grep -c 'tp_target_deep: no room for a shadow frame')" = 1 ]
+tap_check "(3) what ran after the refused push kept clear of the frames ($gap bytes)" \
+	[ "$gap" -gt 0 ]
+expect_call "(3) a shallow call gets the replacement again" shadow deep 3 3
+
+# 4. A kthread exits inside the replacement of tp_target_exiting.
+log_mark
+expect_call "(4) kthread exits inside the replacement" shadow exit 5 0
+tap_check "(4) its frame is never popped (depth $(field tp_target_exiting depth))" \
 	[ "$(field tp_target_exiting depth)" = 1 ]
 out=$(disable_patch tocpatch_test_shadow_patch) && rc=0 || rc=$?
-tap_check "(3) disable succeeds (rc $rc${out:+: $out})" [ "$rc" = 0 ]
-tap_check "(3) patch released" log_has 'released patch tocpatch_test_shadow_patch$'
-tap_check "(3) patch gone from the status" \
+tap_check "(4) disable succeeds (rc $rc${out:+: $out})" [ "$rc" = 0 ]
+tap_check "(4) patch released" log_has 'released patch tocpatch_test_shadow_patch$'
+tap_check "(4) patch gone from the status" \
 	sh -c "! grep -q '^patch tocpatch_test_shadow_patch' $S"
 out=$(unload_mod tocpatch_test_shadow_patch)
-tap_check "(3) patch module unloads${out:+ ($out)}" [ -z "$out" ]
-
-tap_check "no fallback logged" sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -q 'running the original function'"
+tap_check "(4) patch module unloads${out:+ ($out)}" [ -z "$out" ]
 
 unload_mod tocpatch_test_target >/dev/null
 unload_mod tocpatch >/dev/null

@@ -26,6 +26,24 @@ static int tp_patched_nest(int n)
 	return tp_target_nest_walk(n - 1) + TP_PATCHED_BIAS;
 }
 
+/*
+ * Stack exhaustion: a level of recursion costs TP_DEEP_PAD bytes of stack
+ * and 40 of shadow frame, until the two meet and tocpatch runs the
+ * original (which does not recurse) instead.
+ */
+static int tp_patched_deep(int n)
+{
+	volatile char pad[TP_DEEP_PAD];
+	int r;
+
+	pad[0] = 1;
+	pad[TP_DEEP_PAD - 1] = 1;
+	if (n <= 0)
+		return 0;
+	r = tp_target_deep_walk(n - 1);
+	return r + pad[0] + pad[TP_DEEP_PAD - 1] - 1;
+}
+
 static int tp_patched_irq(int x)
 {
 	return x + TP_PATCHED_BIAS;
@@ -42,6 +60,7 @@ static struct tocpatch_func funcs[] = {
 	{ .old_name = "tp_target_nest", .new_func = tp_patched_nest },
 	{ .old_name = "tp_target_irq", .new_func = tp_patched_irq },
 	{ .old_name = "tp_target_exiting", .new_func = tp_patched_exit },
+	{ .old_name = "tp_target_deep", .new_func = tp_patched_deep },
 	{ }
 };
 

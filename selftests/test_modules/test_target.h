@@ -44,6 +44,16 @@ int tp_nest_bottom(void);
 int tp_target_irq(int x);
 int tp_target_exiting(int x);
 extern struct completion tp_exit_done;
+int tp_target_deep(int n);
+int tp_target_deep_walk(int n);
+/*
+ * What tp_target_deep (the original, which never recurses) returns; its
+ * replacement recurses with TP_DEEP_PAD bytes of frame a level and adds 1
+ * a level, so that a result of TP_DEEP_ORIG + k says that the original ran
+ * under k levels of the replacement.
+ */
+#define TP_DEEP_ORIG	1000000
+#define TP_DEEP_PAD	1536
 int tp_shadow_init(void);
 void tp_shadow_exit(void);
 

@@ -28,6 +28,14 @@
  *			there, 1 if the call returned, -ETIMEDOUT
  *	bench N		N local calls of tp_target_irq() in a row; R = ns per
  *			call (a figure for the log, not a test)
+ *	deep N		tp_target_deep(N) with interrupts off, its replacement
+ *			recursing until the task's stack meets its shadow
+ *			frames: R = the result (TP_DEEP_ORIG + the levels of
+ *			the replacement above the call that ran the original);
+ *			the free stack is painted first, and afterwards
+ *	deepgap 0	R = the bytes that stayed unwritten between the shadow
+ *			frames and the deepest stack write of that run
+ *			(-EBUSY if the run found frames on the stack already)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,6 +47,7 @@
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/sched/task_stack.h>
 #include <linux/smp.h>
 #include <linux/timer.h>
 #include <linux/wait.h>
@@ -251,6 +260,57 @@ static long tp_exit_case(long x)
 	return READ_ONCE(tp_exit_returned);
 }
 
+/* Stack exhaustion: the original never recurses (see test_target.h). */
+noinline int tp_target_deep(int n)
+{
+	TP_ASSERT_TOC();
+	tp_count();
+	return TP_DEEP_ORIG;
+}
+EXPORT_SYMBOL_GPL(tp_target_deep);
+
+noinline int tp_target_deep_walk(int n)
+{
+	return tp_target_deep(n);
+}
+EXPORT_SYMBOL_GPL(tp_target_deep_walk);
+
+#define TP_PAINT	0x5a5aa5a55a5aa5a5UL
+static long tp_deep_gap = -ENODATA;
+
+/*
+ * The stack's lowest words: STACK_END_MAGIC, tocpatch's header (its
+ * magic, the base rotated left by 16, plus the depth), then the frames
+ * (Documentation/design.rst, "Per-task storage and its bounds").
+ */
+static long tp_deep_case(long n)
+{
+	unsigned long *base = task_stack_page(current);
+	unsigned long *lo = base + 2, *hi, *p;
+	unsigned long depth = base[1] - rol64((unsigned long)base, 16);
+	unsigned long flags;
+	long r;
+
+	if (depth && depth <= 0xffff)
+		return -EBUSY;		/* frames below us: do not paint them */
+	local_irq_save(flags);
+	/* Everything below our own frame and red zone is free. */
+	hi = (unsigned long *)((current_stack_pointer - 1024) & ~7UL);
+	for (p = lo; p < hi; p++)
+		*p = TP_PAINT;
+	r = tp_target_deep(n);
+	/* Past the frames (written), the unwritten run, the deepest write. */
+	for (p = lo; p < hi && *p != TP_PAINT; p++)
+		;
+	lo = p;
+	for (; p < hi && *p == TP_PAINT; p++)
+		;
+	tp_deep_gap = (p - lo) * sizeof(*p);
+	memset(base + 2, 0, (hi - (base + 2)) * sizeof(*p));
+	local_irq_restore(flags);
+	return r;
+}
+
 static long tp_bench(long n)
 {
 	u64 t0 = ktime_get_ns();
@@ -297,6 +357,10 @@ static long shadow_case(const char *c, long arg)
 		return tp_exit_case(arg);
 	if (!strcmp(c, "bench"))
 		return tp_bench(arg);
+	if (!strcmp(c, "deep"))
+		return tp_deep_case(arg);
+	if (!strcmp(c, "deepgap"))
+		return tp_deep_gap;
 	return -EINVAL;
 }
 
