@@ -51,6 +51,9 @@ void tocpatch_percpu_fold(const void __percpu *p, unsigned int n,
 			  unsigned long max_mask, u64 *out);
 int tocpatch_recursion_trylock(unsigned long ip, unsigned long parent_ip);
 void tocpatch_recursion_unlock(int bit);
+void tocpatch_report_kick(void);
+void tocpatch_report_stop(void);
+void tocpatch_report_fallbacks(void);	/* Rust: patch.rs */
 int tocpatch_notifier_register(void);
 size_t tocpatch_module_name_len(void);
 void tocpatch_notifier_unregister(void);

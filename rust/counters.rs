@@ -72,8 +72,10 @@ pub(crate) struct Counters {
     /// `pcpu` plus the offset of `global`: the direct trampoline's fast
     /// path adds this CPU's offset to it in its indexed larx/stcx. pair.
     global_word: usize,
-    /// The shadow-stack fallback has been reported.
-    pub(crate) fallback_reported: Atomic<bool>,
+    /// A call fell back (set by the first one; it asks for the report).
+    pub(crate) fallback_flagged: Atomic<bool>,
+    /// The fallback has been logged (by the deferred report).
+    pub(crate) fallback_logged: Atomic<bool>,
 }
 
 impl Counters {
@@ -87,7 +89,8 @@ impl Counters {
         Ok(Self {
             pcpu: p as usize,
             global_word: p as usize + GLOBAL,
-            fallback_reported: Atomic::new(false),
+            fallback_flagged: Atomic::new(false),
+            fallback_logged: Atomic::new(false),
         })
     }
 

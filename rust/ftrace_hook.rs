@@ -1324,10 +1324,10 @@ unsafe fn redirect(t: &Target, kind: CallKind, toc: u64, env: &Env, regs: *mut b
                 c.pushed(kind, depth);
                 r.link = trampoline::return_tramp() as usize;
             }
-            Err(e) => {
+            Err(_) => {
                 // Not redirected: B itself runs, with the TOC it had.
                 c.fell_back(kind);
-                guarded(t.global_entry, r.link, || t.report_fallback(e));
+                guarded(t.global_entry, r.link, || t.report_fallback());
                 return;
             }
         },

@@ -99,6 +99,8 @@ extern "C" {
         parent_ip: ffi::c_ulong,
     ) -> ffi::c_int;
     pub(crate) fn tocpatch_recursion_unlock(bit: ffi::c_int);
+    pub(crate) fn tocpatch_report_kick();
+    pub(crate) fn tocpatch_report_stop();
     pub(crate) fn tocpatch_notifier_register() -> ffi::c_int;
     pub(crate) fn tocpatch_module_name_len() -> usize;
     pub(crate) fn tocpatch_notifier_unregister();

@@ -267,6 +267,17 @@ pub(crate) fn with_registry<R>(f: impl FnOnce(&[KBox<Patch>]) -> R) -> R {
     f(&REGISTRY.lock())
 }
 
+/// The deferred fallback report (`kernel_glue/report.c`, from a work
+/// item): logs, once each, the functions whose calls fell back.
+#[no_mangle]
+extern "C" fn tocpatch_report_fallbacks() {
+    for p in REGISTRY.lock().iter() {
+        for f in p.funcs.iter() {
+            f.t.log_fallback();
+        }
+    }
+}
+
 /// What the status and sysfs files show of one function.
 pub(crate) struct FuncFacts {
     /// `toc-relative`, `toc-load` or `none`.

@@ -16,8 +16,8 @@
 use kernel::{prelude::*, str::CString, sync::atomic::Relaxed};
 
 use crate::counters::Counters;
+use crate::glue;
 use crate::logic::insn::Marker;
-use crate::shadow::PushError;
 
 /// Offset of the TOC save slot in an ELFv2 stack frame header
 /// ([`crate::logic::insn::TOC_SAVE_SLOT`], as a byte offset): the kernel's
@@ -94,16 +94,26 @@ impl Target {
         self.name.to_str().unwrap_or("?")
     }
 
-    /// Reports, once per function, that local calls are falling back.
-    pub(crate) fn report_fallback(&self, e: PushError) {
-        if !self.counters.fallback_reported.xchg(true, Relaxed) {
+    /// Has the fallback of this function's calls logged, once, later: the
+    /// call that falls back runs near the end of its task's stack, where
+    /// a printk could take more stack than is left. The first fallback
+    /// asks `kernel_glue/report.c` for the report, which calls
+    /// [`Target::log_fallback`] from process context.
+    pub(crate) fn report_fallback(&self) {
+        if !self.counters.fallback_flagged.xchg(true, Relaxed) {
+            // SAFETY: plain call; safe in any context.
+            unsafe { glue::tocpatch_report_kick() };
+        }
+    }
+
+    /// Logs the fallback, once, if a call has fallen back.
+    pub(crate) fn log_fallback(&self) {
+        if self.counters.fallback_flagged.load(Relaxed)
+            && !self.counters.fallback_logged.xchg(true, Relaxed)
+        {
             pr_warn!(
-                "{}: {}: running the original function\n",
-                self.name.to_str().unwrap_or("?"),
-                match e {
-                    PushError::NoRoom => "no room for a shadow frame (task stack nearly exhausted)",
-                    PushError::NoStack => "task has no stack for a shadow frame",
-                }
+                "{}: no room for a shadow frame (task stack nearly exhausted): running the original function\n",
+                self.name()
             );
         }
     }

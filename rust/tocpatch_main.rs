@@ -199,6 +199,8 @@ impl Drop for Tocpatch {
         site::fini();
         drop(self.nmi.take());
         ftrace_hook::fini();
+        // SAFETY: after the last callback (the ops are unregistered).
+        unsafe { glue::tocpatch_report_stop() };
         pr_info!("unloaded\n");
     }
 }
