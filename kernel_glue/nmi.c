@@ -6,8 +6,9 @@
  * decrementer and performance-monitor soft-NMIs (nmi_disables_ftrace() in
  * asm/entry-common.h): system reset, machine check and HMI. A marked
  * function entered through its global entry there runs with the odd TOC
- * and no hook to repair it. See Documentation/design.rst, "Markers and
- * CPUs running without ftrace", for the paths and the reasoning; in short:
+ * and no hook to repair it. See Documentation/design.rst, "Paths that run
+ * a marked prologue without the hook", for the paths and the reasoning; in
+ * short:
  *
  * NMI IPIs (smp_send_nmi_ipi(): a system reset to the other CPU): the NMI
  * function, and everything it calls, may reach any function through a

@@ -95,7 +95,8 @@ tap_check "  one line says why" log_has 'tocpatch: ftrace refused to hook 1 func
 out=$(unload_mod tocpatch_bench_direct; load_mod tocpatch_bench_patch nfuncs=1)
 tap_check "with that user gone, the patch loads${out:+ ($out)}" [ -z "$out" ]
 out=$(load_mod tocpatch_bench_direct) && rc=0 || rc=$?
-tap_check "the other user is refused now${out:+ ($out)}" [ "$rc" != 0 ]
+tap_check "the other user is refused now, with EBUSY${out:+ ($out)}" \
+	refused_with "$rc" "$out" "$(insmod_errno_text EBUSY)"
 out=$(disable_patch tocpatch_bench_patch && unload_mod tocpatch_bench_patch &&
 	unload_mod tocpatch_bench_target)
 tap_check "patch and target unload${out:+ ($out)}" [ -z "$out" ]

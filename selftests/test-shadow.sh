@@ -11,7 +11,7 @@
 #     hrtimer, irq_work and timer calls of a patched function on that CPU
 #     (they use the deep task's frames) and an IPI to another CPU;
 #  3. a recursion that exhausts the stack: the replacement recurses with a
-#     1.5 KiB frame a level until the task's stack comes within tocpatch's
+#     0.5 KiB frame a level until the task's stack comes within tocpatch's
 #     margin of its shadow frames; that call runs the original, counted
 #     and logged as a fallback, and what tocpatch ran after the refused
 #     push stayed clear of the frames (the free stack is painted first);

@@ -317,7 +317,7 @@ pub fn ool_stub_key(loc: u64, word: impl Fn(u64) -> u32) -> Option<u64> {
 
 /// `std r2,24(r1)`: what a call stub does to save the caller's TOC in the
 /// TOC save slot of the frame at r1 (ELFv2).
-pub const STD_R2_TOC_SLOT: u32 = std(R2, 1, 24);
+pub const STD_R2_TOC_SLOT: u32 = std(R2, R1, TOC_SAVE_SLOT);
 
 /// Whether the first words of a branch target are a TOC-saving call stub
 /// (the ppc64 module loader's stubs save r2 within their first four

@@ -53,7 +53,7 @@ int tp_target_deep_walk(int n);
  * under k levels of the replacement.
  */
 #define TP_DEEP_ORIG	1000000
-#define TP_DEEP_PAD	1536
+#define TP_DEEP_PAD	512
 int tp_shadow_init(void);
 void tp_shadow_exit(void);
 
