@@ -27,7 +27,7 @@
 #endif
 
 /* Bytes the frames keep from the live stack (rust/shadow.rs MARGIN). */
-#define SH_MARGIN	2048
+#define SH_MARGIN	4096
 
 /* r = the header magic of the region at base */
 .macro SH_MAGIC r, base

@@ -12,10 +12,13 @@
 # parameter fail_nth, selftests/test_modules/test_target.h): counted from
 # /proc/self/fail-nth before insmod, most points would fall in exec and
 # the module loader, and each point costs the guest about 2 s. After each
-# load: the text of every function the patch touches is byte for byte what
+# load: the text of every function the patch touches (32 bytes from entry
+# - 8: the marker's word and the ftrace location) is byte for byte what
 # it was (after disabling, if the enable absorbed the failure and
 # succeeded), the status shows no patch, the patch module is not loaded,
-# and the kernel logged no WARN, BUG or oops. At the end a kmemleak scan
+# tocpatch's reference count is back, a failed enable returned ENOMEM
+# and logged one line saying so, and the kernel logged no WARN, BUG or
+# oops. At the end a kmemleak scan
 # finds no leak with a tocpatch frame. The same for a patch whose second
 # function is notrace (refused with EINVAL whatever fails), and for
 # tocpatch_test_patch2 on top of an enabled tocpatch_test_patch: stacked
@@ -109,6 +112,12 @@ faults() {
 		ret=${1:-none} left=${2:-none}
 		why=""
 		[ "$ret" = none ] && why="$why no-report"
+		# A failure the enable did not absorb: ENOMEM and its one line.
+		if [ "$ret" != none ] && [ "$ret" != "$want" ]; then
+			[ "$ret" = -12 ] || why="$why errno-$ret"
+			[ "$(log_since | grep -c 'tocpatch: enable failed: out of memory; nothing changed$')" = 1 ] ||
+				why="$why not-one-log-line"
+		fi
 		if [ "$rc" = 0 ]; then
 			# Loaded: the enable absorbed the failure (or saw none).
 			disable_patch "$mod" >/dev/null 2>&1 || why="$why disable-failed"

@@ -58,8 +58,9 @@ bad() {
 
 # odd_tocs: the functions of the target module whose global entry
 # computes an odd TOC (an odd-TOC marker: see design.rst), from the
-# target's text file (per function, 16 bytes from entry - 8: the offset
-# word of the large-model prologue, then the two entry instructions).
+# target's text file (per function, 32 bytes from entry - 8: the offset
+# word of the large-model prologue, then the two entry instructions, then
+# the ftrace location).
 # The text itself differs from load to load (the TOC offset follows the
 # module's layout), so it is not compared whole.
 odd_tocs() {

@@ -103,8 +103,9 @@ tap_check "(1), (2) no fallback logged" sh -c "! dmesg | tail -n +$((__log_mark 
 log_mark
 r=$(call shadow deep 1000)
 gap=$(res deepgap)
+used=$(res deepused)
 levels=$(($(echo "$r" | awk '{ print $2 }') - 1000000))
-diag "$r: the original ran under $levels levels; $gap bytes unwritten between the frames and the deepest stack write"
+diag "$r: the original ran under $levels levels; after the refused push $used bytes of stack were used below the caller's stack pointer, and $gap stayed unwritten between the frames and the deepest write"
 tap_check "(3) the original ran once the stack met the frames, r2 intact ($r)" \
 	sh -c "[ $levels -ge 5 ] && [ $levels -lt 1000 ] && [ '${r#* * }' = 'toc_ok 1' ]"
 got="local $(field tp_target_deep local) fallback $(field tp_target_deep fallback) depth $(field tp_target_deep depth)"

@@ -38,6 +38,7 @@ static int tp_patched_deep(int n)
 
 	pad[0] = 1;
 	pad[TP_DEEP_PAD - 1] = 1;
+	tp_deep_note_sp(current_stack_pointer);
 	if (n <= 0)
 		return 0;
 	r = tp_target_deep_walk(n - 1);

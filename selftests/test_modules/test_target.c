@@ -26,10 +26,10 @@
  * /sys/kernel/debug/tocpatch_test/text (read): for each function a patch
  * of the selftests may mark, "NAME HEX": the 8 bytes before its global
  * entry (the TOC offset word of the large-model prologue) and its first
- * 8 (the two prologue instructions), where tocpatch's markers go, so that
- * a test can check that a failed enable left them byte for byte as they
- * were. (The ftrace call site after them changes whenever any ftrace user
- * is on the function.)
+ * 24: the two prologue instructions, where tocpatch's markers go, and the
+ * ftrace location (a nop again once no ftrace user is on the function),
+ * so that a test can check that a failed enable left markers and hooks
+ * byte for byte as they were.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -306,7 +306,7 @@ static int text_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(tp_text_funcs); i++)
-		seq_printf(m, "%s %*phN\n", tp_text_funcs[i].name, 16,
+		seq_printf(m, "%s %*phN\n", tp_text_funcs[i].name, 32,
 			   (const u8 *)tp_text_funcs[i].entry - 8);
 	return 0;
 }

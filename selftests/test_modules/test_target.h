@@ -46,6 +46,7 @@ int tp_target_exiting(int x);
 extern struct completion tp_exit_done;
 int tp_target_deep(int n);
 int tp_target_deep_walk(int n);
+void tp_deep_note_sp(unsigned long sp);
 /*
  * What tp_target_deep (the original, which never recurses) returns; its
  * replacement recurses with TP_DEEP_PAD bytes of frame a level and adds 1

@@ -36,6 +36,9 @@
  *	deepgap 0	R = the bytes that stayed unwritten between the shadow
  *			frames and the deepest stack write of that run
  *			(-EBUSY if the run found frames on the stack already)
+ *	deepused 0	R = how far below the deepest replacement's stack
+ *			pointer (where the refused call was made) that write
+ *			was: what ran after the refused push used
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -260,8 +263,11 @@ static long tp_exit_case(long x)
 	return READ_ONCE(tp_exit_returned);
 }
 
-/* Stack exhaustion: the original never recurses (see test_target.h). */
-noinline int tp_target_deep(int n)
+/*
+ * Stack exhaustion: the original never recurses (see test_target.h).
+ * noipa: its callers must use what the call returns, not the constant.
+ */
+noinline __attribute__((__noipa__)) int tp_target_deep(int n)
 {
 	TP_ASSERT_TOC();
 	tp_count();
@@ -276,7 +282,16 @@ noinline int tp_target_deep_walk(int n)
 EXPORT_SYMBOL_GPL(tp_target_deep_walk);
 
 #define TP_PAINT	0x5a5aa5a55a5aa5a5UL
-static long tp_deep_gap = -ENODATA;
+static long tp_deep_gap = -ENODATA, tp_deep_used = -ENODATA;
+static unsigned long tp_deep_sp;
+
+/* The replacement's stack pointer at each level: the lowest is kept. */
+void tp_deep_note_sp(unsigned long sp)
+{
+	if (sp < tp_deep_sp)
+		tp_deep_sp = sp;
+}
+EXPORT_SYMBOL_GPL(tp_deep_note_sp);
 
 /*
  * The stack's lowest words: STACK_END_MAGIC, tocpatch's header (its
@@ -298,6 +313,7 @@ static long tp_deep_case(long n)
 	hi = (unsigned long *)((current_stack_pointer - 1024) & ~7UL);
 	for (p = lo; p < hi; p++)
 		*p = TP_PAINT;
+	tp_deep_sp = ULONG_MAX;
 	r = tp_target_deep(n);
 	/* Past the frames (written), the unwritten run, the deepest write. */
 	for (p = lo; p < hi && *p != TP_PAINT; p++)
@@ -306,6 +322,7 @@ static long tp_deep_case(long n)
 	for (; p < hi && *p == TP_PAINT; p++)
 		;
 	tp_deep_gap = (p - lo) * sizeof(*p);
+	tp_deep_used = tp_deep_sp - (unsigned long)p;
 	memset(base + 2, 0, (hi - (base + 2)) * sizeof(*p));
 	local_irq_restore(flags);
 	return r;
@@ -361,6 +378,8 @@ static long shadow_case(const char *c, long arg)
 		return tp_deep_case(arg);
 	if (!strcmp(c, "deepgap"))
 		return tp_deep_gap;
+	if (!strcmp(c, "deepused"))
+		return tp_deep_used;
 	return -EINVAL;
 }
 
