@@ -6,8 +6,8 @@
  * (FTRACE_OPS_FL_RECURSION): with that flag the callback would be skipped
  * on recursion, and a skipped callback leaves a marked (odd) TOC in r2.
  * The callback's hot path calls no kernel code and cannot recurse; its
- * cold paths (the once-per-function report, the late-call clock read)
- * take the guard and are skipped when it is taken.
+ * cold paths (queueing the once-per-function report, the late-call clock
+ * read) take the guard and are skipped when it is taken.
  *
  * ftrace_test_recursion_trylock() and _unlock() are static inlines, out of
  * reach of Rust. Both wrappers are notrace: they run inside the callback.

@@ -154,8 +154,8 @@ fn push_self_test() -> Result {
     // only used here.
     let region = unsafe { Region::new(base, shadow::STACK_SIZE) };
     let slot_word = crate::target::TOC_SAVE_SLOT / 8;
-    // A fake stack frame 4 KiB up, its TOC save slot set.
-    let sp_word = 512;
+    // A fake stack frame 4 KiB above the margin, its TOC save slot set.
+    let sp_word = shadow::MARGIN / 8 + 512;
     let sp = base.wrapping_add(sp_word);
     let frame = |i: u64| Frame {
         ret: 0xc000_0000_0000_2000 + i,
