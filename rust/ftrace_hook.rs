@@ -75,7 +75,7 @@ use crate::trampoline;
 #[repr(C)]
 struct Table {
     shape: Shape,
-    /// `slots`' array, what probes read.
+    /// `slots`' array, what probes read (`EMPTY_SLOT` for `EMPTY_TABLE`).
     base: *const usize,
     /// Where the direct trampoline sends a replacement's return after a
     /// local call (`trampoline::return_tramp()`).
@@ -86,7 +86,9 @@ struct Table {
     /// The direct trampoline's hop into a replacement after a global
     /// call (`trampoline::direct_hop()`).
     hop: u64,
-    slots: KVec<usize>,
+    /// Atomics: the registry stores into slots (through `&Table`) while
+    /// callbacks and the direct trampoline read them.
+    slots: KVec<Atomic<usize>>,
 }
 
 // What the direct trampoline's fast path reads (direct.S DT_TBL_*).
@@ -120,11 +122,13 @@ impl Table {
     fn new(shape: Shape) -> Result<KBox<Self>> {
         let cap = shape.mask + 1;
         let mut slots = KVec::with_capacity(cap, GFP_KERNEL)?;
-        slots.resize(cap, EMPTY, GFP_KERNEL)?;
+        for _ in 0..cap {
+            slots.push(Atomic::new(EMPTY), GFP_KERNEL)?;
+        }
         Ok(KBox::new(
             Table {
                 shape,
-                base: slots.as_ptr(),
+                base: slots.as_ptr().cast::<usize>(),
                 rtramp: trampoline::return_tramp(),
                 mask8: shape.mask << 3,
                 hop: trampoline::direct_hop(),
@@ -134,24 +138,28 @@ impl Table {
         )?)
     }
 
-    /// Slot `i`, as the callback reads it (`READ_ONCE`).
+    /// Slot `i`, as the callback reads it (`READ_ONCE`: a relaxed load,
+    /// the site it points to then read through that pointer).
     #[inline(always)]
     fn load(&self, i: usize) -> usize {
         // SAFETY: `i <= shape.mask`, within the array (`slots`', or
-        // EMPTY_SLOT for EMPTY_TABLE); an aligned volatile load.
-        unsafe { core::ptr::read_volatile(self.base.add(i)) }
+        // EMPTY_SLOT for EMPTY_TABLE, which is never written); an aligned
+        // word, and `Atomic<usize>` has the layout of `usize`.
+        unsafe { (*self.base.add(i).cast::<Atomic<usize>>()).load(Relaxed) }
     }
 
     /// Stores slot `i` with release semantics (after the site it points to
-    /// is initialised).
-    fn store(&mut self, i: usize, v: usize) {
-        let p = self
-            .slots
-            .as_mut_ptr()
-            .wrapping_add(i)
-            .cast::<Atomic<usize>>();
-        // SAFETY: `i <= shape.mask`; `Atomic<usize>` has the layout of `usize`.
-        unsafe { (*p).store(v, Release) };
+    /// is initialised). Through `&self`: readers hold `&Table` meanwhile.
+    fn store(&self, i: usize, v: usize) {
+        self.slots[i].store(v, Release);
+    }
+
+    /// The values of the slots that are not [`EMPTY`].
+    fn used(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .map(|a| a.load(Relaxed))
+            .filter(|&v| v != EMPTY)
     }
 
     /// The slot and the site keyed `key`, if any.
@@ -183,7 +191,7 @@ extern "C" {
 /// fails the load rather than a patched call.
 pub(crate) fn lookup_self_test() -> Result {
     let shape = Shape::for_stubs(iptable::MIN_CAPACITY);
-    let mut t = Table::new(shape)?;
+    let t = Table::new(shape)?;
     // Stub keys (stub + 8, stubs 24 bytes apart), sorted by home: four
     // homed at the last slot, one at slot 1, two absent ones (homed at
     // the last slot and at slot 5).
@@ -649,9 +657,9 @@ pub(crate) fn hook_all(sites: &[Arc<Site>], objects: &[Option<&CStr>]) -> Result
         h.retired.reserve(1, GFP_KERNEL)?;
         let t = {
             let old = h.table.as_ref().ok_or(ENODEV)?;
-            let live = || old.slots.iter().filter(|&&v| v != EMPTY && v != TOMB);
-            let mut t = Table::new(old.shape.resized(iptable::capacity_for(live().count() + n)))?;
-            for &v in live() {
+            let live = || old.used().filter(|&v| v != TOMB);
+            let t = Table::new(old.shape.resized(iptable::capacity_for(live().count() + n)))?;
+            for v in live() {
                 // SAFETY: a table value points to a live site.
                 let key = unsafe { read_once(&(*(v as *const Site)).key) };
                 let (i, _) = iptable::free_slot(t.shape, key, |i| t.load(i));
@@ -659,7 +667,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>], objects: &[Option<&CStr>]) -> Result
             }
             t
         };
-        h.used = t.slots.iter().filter(|&&v| v != EMPTY).count();
+        h.used = t.used().count();
         TOCPATCH_TABLE.store(&*t, Release);
         if let Some(old) = h.table.replace(t) {
             // Room reserved above.
@@ -699,7 +707,7 @@ pub(crate) fn hook_all(sites: &[Arc<Site>], objects: &[Option<&CStr>]) -> Result
             // Nothing changed in ftrace (the update is all or nothing):
             // take the entries out again, and find the function ftrace
             // refuses.
-            let t = h.table.as_mut().ok_or(ENODEV)?;
+            let t = h.table.as_deref().ok_or(ENODEV)?;
             for s in sites {
                 if let Some((i, _)) = t.probe(read_once(&s.key)) {
                     t.store(i, TOMB);
@@ -733,7 +741,7 @@ fn direct_undo(h: &mut Hooks, sites: &[Arc<Site>]) {
 
 /// Puts `sites` (their keys set) into the table, which has room for them.
 fn insert(h: &mut Hooks, sites: &[Arc<Site>]) -> Result {
-    let t = h.table.as_mut().ok_or(ENODEV)?;
+    let t = h.table.as_deref().ok_or(ENODEV)?;
     let mut fresh = 0;
     for s in sites {
         let (i, was_empty) = iptable::free_slot(t.shape, read_once(&s.key), |i| t.load(i));
@@ -992,7 +1000,7 @@ fn unhook_hooks(hooks: &mut [Hook]) {
     // done after the grace periods below, and only then is it dropped: on
     // the direct path a dormant location still reaches the trampoline,
     // which probes the table, after its ftrace update.
-    if let Some(t) = h.table.as_mut() {
+    if let Some(t) = h.table.as_deref() {
         for s in hooks.iter().filter_map(|h| h.site.as_ref()) {
             if let Some((i, _)) = t.probe(read_once(&s.key)) {
                 t.store(i, TOMB);
