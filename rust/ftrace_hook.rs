@@ -138,14 +138,16 @@ impl Table {
         )?)
     }
 
-    /// Slot `i`, as the callback reads it (`READ_ONCE`: a relaxed load,
-    /// the site it points to then read through that pointer).
+    /// Slot `i`, as the callback reads it: `READ_ONCE`, a volatile load
+    /// inline (`Atomic::load` is a call to a C helper, which the hot path
+    /// must not make: testbed/object-checks.sh), paired with
+    /// [`Table::store`]'s release as the kernel's memory model pairs them.
     #[inline(always)]
     fn load(&self, i: usize) -> usize {
-        // SAFETY: `i <= shape.mask`, within the array (`slots`', or
-        // EMPTY_SLOT for EMPTY_TABLE, which is never written); an aligned
-        // word, and `Atomic<usize>` has the layout of `usize`.
-        unsafe { (*self.base.add(i).cast::<Atomic<usize>>()).load(Relaxed) }
+        // SAFETY: `i <= shape.mask`, within the array (`slots`', whose
+        // words are atomics, or EMPTY_SLOT for EMPTY_TABLE, never
+        // written); an aligned volatile load.
+        unsafe { core::ptr::read_volatile(self.base.add(i)) }
     }
 
     /// Stores slot `i` with release semantics (after the site it points to
