@@ -36,7 +36,7 @@ pub(crate) const STACK_SIZE: usize = bindings::THREAD_SIZE as usize;
 /// Bytes kept free between the frames and the live stack at a push: room
 /// for what runs below the stack pointer when the next push is refused
 /// (the slow path's register frame, the callback, the fallback count and
-/// its deferred report: about 1.4 KiB on the test bed's lockdep kernels,
+/// its deferred report: about 1 KiB on the test bed's lockdep kernels,
 /// measured by test-shadow.sh (3)) and for an interrupt taken meanwhile
 /// on the task's stack. A task gets that close to its frames only when it
 /// has less than 1/4 of its stack free, which the kernel's own
