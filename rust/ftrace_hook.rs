@@ -270,7 +270,7 @@ pub(crate) fn lookup_self_test() -> Result {
 struct Hooks {
     /// Registered from `init` to `fini`; leaked if ftrace refuses to let
     /// it go.
-    ops: Option<KBox<Opaque<bindings::ftrace_ops>>>,
+    ops: Option<Pin<KBox<Opaque<bindings::ftrace_ops>>>>,
     /// The table [`TOCPATCH_TABLE`] publishes.
     table: Option<KBox<Table>>,
     /// Its slots that are not empty (sites and tombstones).
@@ -297,7 +297,8 @@ struct Hooks {
 /// a module's locations out of every ops that outlives the module: when
 /// it goes, all of its sites are unhooked.
 struct Batch {
-    ops: KBox<Opaque<bindings::ftrace_ops>>,
+    /// Pinned: ftrace holds its address while it is registered.
+    ops: Pin<KBox<Opaque<bindings::ftrace_ops>>>,
     /// The locations, sorted, and whether each has a hook.
     locs: KVec<(u64, bool)>,
     /// How many have one.
@@ -366,7 +367,7 @@ pub(crate) fn init() -> Result {
         true => Shape::for_stubs(iptable::MIN_CAPACITY),
         false => Shape::new(iptable::MIN_CAPACITY),
     })?;
-    let ops_box: KBox<Opaque<bindings::ftrace_ops>> = KBox::new(Opaque::zeroed(), GFP_KERNEL)?;
+    let ops_box: Pin<KBox<Opaque<bindings::ftrace_ops>>> = KBox::pin(Opaque::zeroed(), GFP_KERNEL)?;
     let ops = ops_box.get();
     // SAFETY: `ops` is ours and not registered.
     unsafe {
@@ -478,11 +479,11 @@ pub(crate) fn fini() {
 /// start (mapped to its location) or the exact location, nothing else in
 /// between; a throw-away ops that is never registered tells which word it
 /// is.
-pub(crate) struct Prober(KBox<Opaque<bindings::ftrace_ops>>);
+pub(crate) struct Prober(Pin<KBox<Opaque<bindings::ftrace_ops>>>);
 
 impl Prober {
     pub(crate) fn new() -> Result<Self> {
-        Ok(Prober(KBox::new(Opaque::zeroed(), GFP_KERNEL)?))
+        Ok(Prober(KBox::pin(Opaque::zeroed(), GFP_KERNEL)?))
     }
 
     /// Whether ftrace takes `ip` into a filter (`Err` if it fails for
@@ -813,7 +814,7 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>], objects: &[Option<&CStr
             made.reserve(1, GFP_KERNEL)?;
             let batch = KBox::new(
                 Batch {
-                    ops: KBox::new(Opaque::zeroed(), GFP_KERNEL)?,
+                    ops: KBox::pin(Opaque::zeroed(), GFP_KERNEL)?,
                     locs,
                     live: ips.len(),
                 },
