@@ -263,31 +263,36 @@ class Report:
     def memory(self, out):
         out.append("")
         out.append("Memory: fixed, tocpatch.ko as /proc/modules counts it, and what loading")
-        out.append("it took of Slab: and Percpu: in /proc/meminfo (kB granularity); per")
-        out.append("patched function, the growth of Slab: and Percpu: at the enable of the")
-        out.append("largest count less that at 1, over the difference (which cancels the")
-        out.append("patch module's own memory; Percpu: grows in whole chunks, so per")
-        out.append("function it is an average; VmallocUsed: moves too little and too lazily")
-        out.append("to attribute); livepatch is built in (its code is in the kernel image,")
-        out.append("nothing allocated before a patch); per task: no allocation (shadow")
-        out.append("frames live on the task's own stack: 40 bytes a frame plus an 8-byte")
-        out.append("header above the kernel's STACK_END_MAGIC, from the layout in")
+        out.append("it took of Slab: in /proc/meminfo (kB granularity); per patched function,")
+        out.append("the growth of Slab: at the enable of the largest count less that at 1,")
+        out.append("over the difference (which cancels the patch module's own memory),")
+        out.append("plus tocpatch's per-CPU counters, 40 bytes per CPU per function (from")
+        out.append("rust/counters.rs; Percpu: in /proc/meminfo moves by whole pages: its")
+        out.append(f"{self.pcpu_note()}); VmallocUsed: moves too little and")
+        out.append("too lazily to attribute; livepatch is built in (its code is in the")
+        out.append("kernel image, nothing allocated before a patch); per task: no allocation")
+        out.append("(shadow frames live on the task's own stack: 40 bytes a frame plus an")
+        out.append("8-byte header above the kernel's STACK_END_MAGIC, from the layout in")
         out.append("rust/logic/shadow.rs)")
         ks = self.counts()
         for fl, r in self.icount.items():
-            for (what, eng, k), (size, _vm, pcpu) in sorted(r["mem"].items()):
+            for (what, eng, k), (size, _vm, _pcpu) in sorted(r["mem"].items()):
                 if what == "modsize":
                     out.append(f"  {'fixed: ' + eng + '.ko, ' + fl:40}{size:>9} B")
                 elif what == "load":
-                    out.append(f"  {'fixed: loading ' + eng + ', ' + fl:40}{size:>9} B slab"
-                               f"{pcpu:>9} B per-CPU")
+                    out.append(f"  {'fixed: loading ' + eng + ', ' + fl:40}{size:>9} B slab")
             if len(ks) >= 2:
                 for eng in ("tocpatch", "livepatch"):
                     a, b = r["mem"].get(("enable", eng, ks[0])), r["mem"].get(("enable", eng, ks[-1]))
                     if a and b:
-                        n = ks[-1] - ks[0]
-                        out.append(f"  {'per function: ' + eng + ', ' + fl:40}"
-                                   f"{(b[0] - a[0]) / n:>9.0f} B slab{(b[2] - a[2]) / n:>9.0f} B per-CPU")
+                        per = (b[0] - a[0]) / (ks[-1] - ks[0])
+                        out.append(f"  {'per function: ' + eng + ', ' + fl:40}{per:>9.0f} B slab")
+
+    def pcpu_note(self):
+        """The largest Percpu: growth seen at any enable, as a phrase."""
+        grows = [v[2] for r in self.icount.values() for (w, _e, _k), v in r["mem"].items()
+                 if w in ("enable", "load")]
+        return f"largest growth at an enable here was {max(grows, default=0)} B"
 
     def text(self, commit):
         out = []
