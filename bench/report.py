@@ -247,8 +247,8 @@ class Report:
             if t and lp:
                 one = ratio(self.overhead(self.engine_flavour(mode, "tocpatch"), "tocpatch", 1, "local", "0"),
                             self.overhead(self.engine_flavour(mode, "livepatch"), "livepatch", 1, "local", "0"))
-                out.append(f"  {'ratio tocpatch/livepatch, ' + mode:36}{ratio(t[0], lp[0]):9.2f} /"
-                           f"{ratio(t[1], lp[1]):9.2f}  (one CPU, icount: {fmt(one, 4, 2).strip()})")
+                out.append(f"  {'ratio tocpatch/livepatch, ' + mode:36}{fmt(ratio(t[0], lp[0]), 9, 2)} /"
+                           f"{fmt(ratio(t[1], lp[1]), 9, 2)}  (one CPU, icount: {fmt(one, 4, 2).strip()})")
 
     def smp_overhead(self, mode, eng):
         """(min, median) ns over unpatched of ENG's 2-vCPU runs in MODE."""
@@ -263,7 +263,8 @@ class Report:
     def memory(self, out):
         out.append("")
         out.append("Memory: fixed, tocpatch.ko as /proc/modules counts it, and what loading")
-        out.append("it took of Slab: in /proc/meminfo (kB granularity); per patched function,")
+        out.append("it took of Slab: in /proc/meminfo (whole slab pages: 64 KiB on these")
+        out.append("guests, so 0 means no new page); per patched function,")
         out.append("the growth of Slab: at the enable of the largest count less that at 1,")
         out.append("over the difference (which cancels the patch module's own memory),")
         out.append("plus tocpatch's per-CPU counters, 40 bytes per CPU per function (from")
@@ -292,7 +293,7 @@ class Report:
         """The largest Percpu: growth seen at any enable, as a phrase."""
         grows = [v[2] for r in self.icount.values() for (w, _e, _k), v in r["mem"].items()
                  if w in ("enable", "load")]
-        return f"largest growth at an enable here was {max(grows, default=0)} B"
+        return f"largest growth at a load or an enable here was {max(grows, default=0)} B"
 
     def text(self, commit):
         out = []
@@ -336,7 +337,8 @@ class Report:
             for caller, limit in (("global", 0.5), ("local", 0.8)):
                 judge(f"{mode}: {caller} / livepatch (irq on, off)",
                       [r(mode, "tocpatch", 1, caller, i) for i in ("0", "1")], limit)
-            if self.engine_flavour(mode, "direct"):
+            if self.engine_flavour(mode, "tocpatch-cb"):
+                # tocpatch took its direct path (tocpatch-cb: its callback path)
                 judge(f"{mode}: direct path, both kinds / livepatch",
                       [r(mode, "tocpatch", 1, c, i) for c, i in CASES], 0.3)
             tfl, lfl = self.engine_flavour(mode, "tocpatch"), self.engine_flavour(mode, "livepatch")

@@ -62,8 +62,8 @@ pub(crate) struct Sums {
     pub(crate) peak: u64,
 }
 
-/// A function's counters: the per-call ones per CPU, and the report flag
-/// as a plain atomic (the late-call check of a disable is per function,
+/// A function's counters: the per-call ones per CPU, and the fallback
+/// report's two flags as plain atomics (the late-call check of a disable is per function,
 /// on its site: `site.rs`).
 #[repr(C)]
 pub(crate) struct Counters {

@@ -38,9 +38,10 @@ pub(crate) const STACK_SIZE: usize = bindings::THREAD_SIZE as usize;
 /// (the slow path's register frame, the callback, the fallback count and
 /// its deferred report: about 1 KiB on the test bed's lockdep kernels,
 /// measured by test-shadow.sh (3)) and for an interrupt taken meanwhile
-/// on the task's stack. A task gets that close to its frames only when it
-/// has less than 1/4 of its stack free, which the kernel's own
-/// `DEBUG_STACKOVERFLOW` check already reports as an overflow.
+/// on the task's stack. A task gets that close to its frames only when
+/// less than this plus 40 bytes a frame is free: for up to about 100
+/// frames, inside the quarter of the stack that the kernel's
+/// `DEBUG_STACKOVERFLOW` check (where enabled) reports as an overflow.
 pub(crate) const MARGIN: usize = 4096;
 // The assembly push has the same number (shadow_frames.h SH_MARGIN).
 const _: () = assert!(MARGIN == 4096);

@@ -173,10 +173,11 @@ for k in $FUNCS; do
 done
 
 # klp_settle: wait until livepatch's transition reads 0 (or the patch is
-# gone), looking every 2 ms. The wait sleeps between looks: a poller that
-# spun would hold the one vCPU from livepatch's work and, never switching
-# voluntarily, hold up every RCU-tasks grace period on that path (it would
-# measure livepatch up to twice as slow). The look itself is builtins only.
+# gone), looking every 2 ms (which adds up to 2 ms to livepatch's time).
+# The wait sleeps between looks: a poller that spun would compete for the
+# one vCPU with livepatch's work and, never switching voluntarily, could
+# hold up RCU-tasks grace periods on that path. (Measured both ways, the
+# figures were the same.) The look itself is builtins only.
 klp_settle() {
 	while [ -e "$LP/tocpatch_bench_klp" ] &&
 		read -r tr <"$LP/tocpatch_bench_klp/transition" && [ "$tr" != 0 ]; do

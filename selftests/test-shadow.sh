@@ -14,7 +14,9 @@
 #     0.5 KiB frame a level until the task's stack comes within tocpatch's
 #     margin of its shadow frames; that call runs the original, counted
 #     and logged as a fallback, and what tocpatch ran after the refused
-#     push stayed clear of the frames (the free stack is painted first);
+#     push stayed 1 KiB or more clear of the frames (the free stack is
+#     painted first); again with interrupts on (any that land at the
+#     bottom use the same stack): still clear;
 #  4. a kthread that exits inside a replacement (kthread_complete_and_exit):
 #     its frame is never popped, and the patch still releases and unloads.
 # No fallback anywhere but in 3.
@@ -23,7 +25,7 @@
 
 N=${TOCPATCH_SHADOW_TASKS:-2000}
 
-tap_plan 28
+tap_plan 32
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -99,13 +101,17 @@ diag "patched local call (hook, shadow frame, trampoline): $(res bench 100000) n
 tap_check "(1), (2) no fallback logged" sh -c "! dmesg | tail -n +$((__log_mark + 1)) | grep -q 'running the original function'"
 
 # 3. Stack exhaustion: the fallback, its count, its log line, and the
-# margin tocpatch keeps between the stack and the frames.
+# margin tocpatch keeps between the stack and the frames. deep CASE N:
+# runs the recursion, sets r (the call's answer), levels, gap, used.
+deep() {
+	r=$(call shadow "$1" "$2")
+	gap=$(res deepgap)
+	used=$(res deepused)
+	levels=$(($(echo "$r" | awk '{ print $2 }') - 1000000))
+	diag "$1: $r: the original ran under $levels levels; after the refused push $used bytes of stack were used below the caller's stack pointer, and $gap stayed unwritten between the frames and the deepest write"
+}
 log_mark
-r=$(call shadow deep 1000)
-gap=$(res deepgap)
-used=$(res deepused)
-levels=$(($(echo "$r" | awk '{ print $2 }') - 1000000))
-diag "$r: the original ran under $levels levels; after the refused push $used bytes of stack were used below the caller's stack pointer, and $gap stayed unwritten between the frames and the deepest write"
+deep deep 1000
 tap_check "(3) the original ran once the stack met the frames, r2 intact ($r)" \
 	sh -c "[ $levels -ge 5 ] && [ $levels -lt 1000 ] && [ '${r#* * }' = 'toc_ok 1' ]"
 got="local $(field tp_target_deep local) fallback $(field tp_target_deep fallback) depth $(field tp_target_deep depth)"
@@ -116,15 +122,25 @@ while ! log_has 'tp_target_deep: no room for a shadow frame' && [ $i -lt 25 ]; d
 	i=$((i + 1))
 done
 tap_check "(3) logged once" [ "$(log_since | grep -c 'tp_target_deep: no room for a shadow frame')" = 1 ]
-tap_check "(3) what ran after the refused push kept clear of the frames ($gap bytes)" \
-	[ "$gap" -gt 0 ]
+tap_check "(3) what ran after the refused push kept 1 KiB or more clear of the frames ($gap bytes)" \
+	[ "$gap" -ge 1024 ]
 expect_call "(3) a shallow call gets the replacement again" shadow deep 3 3
+# With interrupts on: those that land at the bottom use the same stack.
+l0=$(field tp_target_deep local)
+deep deepirq 1000
+tap_check "(3) interrupts on: the original ran at the bottom, r2 intact ($r)" \
+	sh -c "[ $levels -ge 5 ] && [ $levels -lt 1000 ] && [ '${r#* * }' = 'toc_ok 1' ]"
+got="local $(($(field tp_target_deep local) - l0)) fallback $(field tp_target_deep fallback) depth $(field tp_target_deep depth)"
+tap_check "(3) interrupts on: counted: $got" [ "$got" = "local $((levels + 1)) fallback 2 depth 0" ]
+tap_check "(3) interrupts on: nothing written over the frames ($gap bytes clear)" [ "$gap" -gt 0 ]
 
 # 4. A kthread exits inside the replacement of tp_target_exiting.
 log_mark
 expect_call "(4) kthread exits inside the replacement" shadow exit 5 0
 tap_check "(4) its frame is never popped (depth $(field tp_target_exiting depth))" \
 	[ "$(field tp_target_exiting depth)" = 1 ]
+tap_check "(4) no fallback (fallback $(field tp_target_exiting fallback))" \
+	[ "$(field tp_target_exiting fallback)" = 0 ]
 out=$(disable_patch tocpatch_test_shadow_patch) && rc=0 || rc=$?
 tap_check "(4) disable succeeds (rc $rc${out:+: $out})" [ "$rc" = 0 ]
 tap_check "(4) patch released" log_has 'released patch tocpatch_test_shadow_patch$'

@@ -33,6 +33,8 @@
  *			frames: R = the result (TP_DEEP_ORIG + the levels of
  *			the replacement above the call that ran the original);
  *			the free stack is painted first, and afterwards
+ *	deepirq N	the same with interrupts on (those that land at the
+ *			bottom use the same stack)
  *	deepgap 0	R = the bytes that stayed unwritten between the shadow
  *			frames and the deepest stack write of that run
  *			(-EBUSY if the run found frames on the stack already)
@@ -298,19 +300,27 @@ EXPORT_SYMBOL_GPL(tp_deep_note_sp);
  * magic, the base rotated left by 16, plus the depth), then the frames
  * (Documentation/design.rst, "Per-task storage and its bounds").
  */
-static long tp_deep_case(long n)
+static long tp_deep_case(long n, bool irqoff)
 {
 	unsigned long *base = task_stack_page(current);
 	unsigned long *lo = base + 2, *hi, *p;
 	unsigned long depth = base[1] - rol64((unsigned long)base, 16);
-	unsigned long flags;
+	unsigned long flags = 0;
 	long r;
 
 	if (depth && depth <= 0xffff)
 		return -EBUSY;		/* frames below us: do not paint them */
-	local_irq_save(flags);
-	/* Everything below our own frame and red zone is free. */
+	/*
+	 * Everything below our own frame and red zone is free. With
+	 * interrupts on, one that lands meanwhile writes over some paint
+	 * below us, and its frames are dead once it returns: that only
+	 * counts as stack used.
+	 */
 	hi = (unsigned long *)((current_stack_pointer - 1024) & ~7UL);
+	if (hi <= lo)
+		return -ENOSPC;
+	if (irqoff)
+		local_irq_save(flags);
 	for (p = lo; p < hi; p++)
 		*p = TP_PAINT;
 	tp_deep_sp = ULONG_MAX;
@@ -324,7 +334,8 @@ static long tp_deep_case(long n)
 	tp_deep_gap = (p - lo) * sizeof(*p);
 	tp_deep_used = tp_deep_sp - (unsigned long)p;
 	memset(base + 2, 0, (hi - (base + 2)) * sizeof(*p));
-	local_irq_restore(flags);
+	if (irqoff)
+		local_irq_restore(flags);
 	return r;
 }
 
@@ -375,7 +386,9 @@ static long shadow_case(const char *c, long arg)
 	if (!strcmp(c, "bench"))
 		return tp_bench(arg);
 	if (!strcmp(c, "deep"))
-		return tp_deep_case(arg);
+		return tp_deep_case(arg, true);
+	if (!strcmp(c, "deepirq"))
+		return tp_deep_case(arg, false);
 	if (!strcmp(c, "deepgap"))
 		return tp_deep_gap;
 	if (!strcmp(c, "deepused"))
