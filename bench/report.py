@@ -306,7 +306,7 @@ class Report:
         self.concurrency(out)
         self.memory(out)
         self.targets(out)
-        bad = sum(r["bad"] for r in self.runs.values())
+        bad = self.bad()
         if bad:
             out.append("")
             out.append(f"WRONG RESULTS: {bad} call(s) returned what the function that had to run")

@@ -63,8 +63,8 @@ pub(crate) struct Sums {
 }
 
 /// A function's counters: the per-call ones per CPU, and the fallback
-/// report's two flags as plain atomics (the late-call check of a disable is per function,
-/// on its site: `site.rs`).
+/// report's two flags as plain atomics (the late-call check of a disable
+/// is per function, on its site: `site.rs`).
 #[repr(C)]
 pub(crate) struct Counters {
     /// The `__percpu` block: a per-CPU offset, not a pointer to memory.

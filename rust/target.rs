@@ -94,7 +94,7 @@ impl Target {
         self.name.to_str().unwrap_or("?")
     }
 
-    /// Has the fallback of this function's calls logged, once, later: the
+    /// Gets the fallback of this function's calls logged, once, later: the
     /// call that falls back runs near the end of its task's stack, where
     /// a printk could take more stack than is left. The first fallback
     /// asks `kernel_glue/report.c` for the report, which calls
