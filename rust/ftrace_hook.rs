@@ -61,6 +61,7 @@ use kernel::{
 };
 
 use crate::asm_shim::{self, Env};
+use crate::direct_ops::DirectOps;
 use crate::glue;
 use crate::logic::insn::{ool_stub_key, reloads_toc, CallKind};
 use crate::logic::iptable::{self, Shape, EMPTY, TOMB};
@@ -297,8 +298,8 @@ struct Hooks {
 /// a module's locations out of every ops that outlives the module: when
 /// it goes, all of its sites are unhooked.
 struct Batch {
-    /// Pinned: ftrace holds its address while it is registered.
-    ops: Pin<KBox<Opaque<bindings::ftrace_ops>>>,
+    /// Registered while the batch exists; dropping the batch unregisters it.
+    ops: DirectOps,
     /// The locations, sorted, and whether each has a hook.
     locs: KVec<(u64, bool)>,
     /// How many have one.
@@ -402,13 +403,10 @@ pub(crate) fn init() -> Result {
 /// NMI hook is gone). ftrace waits for callbacks in flight.
 pub(crate) fn fini() {
     let mut h = HOOKS.lock();
-    // The direct ops go with their last hooks, so none is left now but
-    // one ftrace would not let go (leaked with its hooks, tocpatch
-    // pinned); the array goes, its buffer with it (HOOKS is a static,
-    // never dropped).
-    for b in core::mem::take(&mut h.batches) {
-        core::mem::forget(b);
-    }
+    // The direct ops go with their last hooks, so none is left now
+    // (one ftrace would not let go was leaked then). Any other would be
+    // unregistered here, by its drop (HOOKS is a static, never dropped).
+    drop(core::mem::take(&mut h.batches));
     let Some(ops_box) = h.ops.take() else {
         return;
     };
@@ -814,39 +812,12 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>], objects: &[Option<&CStr
             made.reserve(1, GFP_KERNEL)?;
             let batch = KBox::new(
                 Batch {
-                    ops: KBox::pin(Opaque::zeroed(), GFP_KERNEL)?,
+                    ops: DirectOps::register(&mut ips, tramp)?,
                     locs,
                     live: ips.len(),
                 },
                 GFP_KERNEL,
             )?;
-            let mut stays = false;
-            // SAFETY: a zeroed ops, never registered; `ips` holds that many
-            // locations; the ops stays allocated while registered (it is
-            // unregistered before the batch is dropped, or leaked).
-            let r = unsafe {
-                glue::tocpatch_direct_register(
-                    batch.ops.get(),
-                    ips.as_mut_ptr(),
-                    ips.len() as u32,
-                    tramp,
-                    &mut stays,
-                )
-            };
-            if r != 0 {
-                if stays {
-                    // ftrace failed half-way (killed during the update):
-                    // it may still use the ops, so it is leaked.
-                    pr_err!(
-                        "register_ftrace_direct failed: {}: its ftrace ops is leaked\n",
-                        r
-                    );
-                    core::mem::forget(batch);
-                    // SAFETY: plain call; our own module is live.
-                    unsafe { glue::tocpatch_pin_self() };
-                }
-                return Err(Error::from_errno(r));
-            }
             // Room reserved above.
             let _ = made.push_within_capacity(batch);
             Ok(())
@@ -858,20 +829,9 @@ fn direct_hook_inner(h: &mut Hooks, sites: &[Arc<Site>], objects: &[Option<&CStr
         rest = others;
     }
     if let Err(e) = result {
-        // Undo the batches registered by this call.
-        for b in made.into_iter() {
-            // SAFETY: registered above with `tramp`.
-            let r = unsafe { glue::tocpatch_direct_unregister(b.ops.get(), tramp) };
-            if r != 0 {
-                pr_err!(
-                    "unregister_ftrace_direct failed: {}: its ftrace ops is leaked\n",
-                    r
-                );
-                core::mem::forget(b);
-                // SAFETY: plain call; our own module is live.
-                unsafe { glue::tocpatch_pin_self() };
-            }
-        }
+        // The batches registered by this call go, unregistered by their
+        // drop.
+        drop(made);
         return Err(e);
     }
     for b in made.into_iter() {
@@ -1100,7 +1060,6 @@ fn direct_unhook<I: Iterator<Item = ffi::c_ulong>>(
             }
         }
     }
-    let tramp = crate::trampoline::direct_tramp() as ffi::c_ulong;
     let mut r = 0;
     let mut gone = 0;
     let mut k = 0;
@@ -1112,18 +1071,17 @@ fn direct_unhook<I: Iterator<Item = ffi::c_ulong>>(
         let Ok(b) = h.batches.remove(k) else {
             break;
         };
-        // SAFETY: registered by `direct_hook` with `tramp`.
-        let e = unsafe { glue::tocpatch_direct_unregister(b.ops.get(), tramp) };
-        if e != 0 {
-            pr_err!(
-                "unregister_ftrace_direct failed: {}: {} dormant location(s) stay directed to tocpatch\n",
-                e,
-                b.locs.len()
-            );
-            core::mem::forget(b);
-            r = e;
-        } else {
-            gone += b.locs.len();
+        let n = b.locs.len();
+        match KBox::into_inner(b).ops.unregister() {
+            Ok(()) => gone += n,
+            Err(e) => {
+                pr_err!(
+                    "unregister_ftrace_direct failed: {}: {} dormant location(s) stay directed to tocpatch\n",
+                    e.to_errno(),
+                    n
+                );
+                r = e.to_errno();
+            }
         }
     }
     // Waited for all of them if each went with its ops (none is still

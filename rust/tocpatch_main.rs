@@ -34,6 +34,7 @@ mod abi;
 mod asm_shim;
 mod control;
 mod counters;
+mod direct_ops;
 mod ftrace_hook;
 mod glue;
 mod logic;

@@ -17,15 +17,17 @@
 #     push stayed 1 KiB or more clear of the frames (the free stack is
 #     painted first); again with interrupts on (any that land at the
 #     bottom use the same stack): still clear;
-#  4. a kthread that exits inside a replacement (kthread_complete_and_exit):
-#     its frame is never popped, and the patch still releases and unloads.
+#  4. a kthread that exits inside a replacement (kthread_complete_and_exit)
+#     and a user task that exits inside one (do_exit(), from a task_work on
+#     its way back to user space): their frames are never popped, and the
+#     patch still releases and unloads.
 # No fallback anywhere but in 3.
 
 . "$(dirname "$0")/lib.sh"
 
 N=${TOCPATCH_SHADOW_TASKS:-2000}
 
-tap_plan 32
+tap_plan 37
 
 load_mod tocpatch >/dev/null
 load_mod tocpatch_test_target >/dev/null
@@ -44,7 +46,20 @@ wait_for() {
 	done
 }
 
+# quiet_log: nothing oopsed or warned since the last log_mark.
+quiet_log() {
+	! log_has 'Oops|BUG:|WARNING:'
+}
+
+# uexit_rc X: the exit status of a shell that makes the uexit call.
+uexit_rc() {
+	sh -c "echo 'uexit $1' > $T/shadow" && echo 0 || echo $?
+}
+
 expect_call "unpatched: kthread returns from tp_target_exiting" shadow exit 5 1
+rc=$(uexit_rc 7)
+tap_check "unpatched: a user task returns from tp_target_uexit (rc $rc, returned $(res uexitret))" \
+	sh -c "[ $rc = 0 ] && [ $(res uexitret) = 7 ]"
 diag "unpatched local call: $(res bench 100000) ns"
 
 log_mark
@@ -141,6 +156,13 @@ tap_check "(4) its frame is never popped (depth $(field tp_target_exiting depth)
 	[ "$(field tp_target_exiting depth)" = 1 ]
 tap_check "(4) no fallback (fallback $(field tp_target_exiting fallback))" \
 	[ "$(field tp_target_exiting fallback)" = 0 ]
+rc=$(uexit_rc 7)
+tap_check "(4) a user task exits inside the replacement of tp_target_uexit (rc $rc)" \
+	[ "$rc" = 7 ]
+tap_check "(4) the call did not return ($(res uexitret))" [ "$(res uexitret)" = -1 ]
+got="local $(field tp_target_uexit local) fallback $(field tp_target_uexit fallback) depth $(field tp_target_uexit depth)"
+tap_check "(4) its frame is never popped: $got" [ "$got" = "local 1 fallback 0 depth 1" ]
+tap_check "(4) nothing oopsed or warned since" quiet_log
 out=$(disable_patch tocpatch_test_shadow_patch) && rc=0 || rc=$?
 tap_check "(4) disable succeeds (rc $rc${out:+: $out})" [ "$rc" = 0 ]
 tap_check "(4) patch released" log_has 'released patch tocpatch_test_shadow_patch$'

@@ -44,6 +44,7 @@ int tp_nest_bottom(void);
 int tp_target_irq(int x);
 int tp_target_exiting(int x);
 extern struct completion tp_exit_done;
+int tp_target_uexit(int x);
 int tp_target_deep(int n);
 int tp_target_deep_walk(int n);
 void tp_deep_note_sp(unsigned long sp);

@@ -26,6 +26,11 @@
  *	exit X		a kthread calls tp_target_exiting(X), whose replacement
  *			ends in kthread_complete_and_exit(); R = 0 if it exited
  *			there, 1 if the call returned, -ETIMEDOUT
+ *	uexit X		the writing (user) task queues a task_work that calls
+ *			tp_target_uexit(X) on its way back to user space,
+ *			with no lock held; the replacement ends in
+ *			do_exit(X << 8), the original returns X: R = 0
+ *	uexitret 0	R = what that call returned, -1 if it did not
  *	bench N		N local calls of tp_target_irq() in a row; R = ns per
  *			call (a figure for the log, not a test)
  *	deep N		tp_target_deep(N) with interrupts off, its replacement
@@ -53,7 +58,9 @@
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/sched/task_stack.h>
+#include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/task_work.h>
 #include <linux/timer.h>
 #include <linux/wait.h>
 #include "test_target.h"
@@ -266,6 +273,52 @@ static long tp_exit_case(long x)
 }
 
 /*
+ * A user task exiting inside a replacement: the call is made from a
+ * task_work, where a task runs on its way back to user space with no lock
+ * held (where a fatal signal makes it exit too).
+ */
+static int tp_uexit_ret = -1;
+
+noinline int tp_target_uexit(int x)
+{
+	TP_ASSERT_TOC();
+	tp_count();
+	return x;
+}
+EXPORT_SYMBOL_GPL(tp_target_uexit);
+
+struct tp_uexit_work {
+	struct callback_head head;
+	int x;
+};
+
+static void tp_uexit_fn(struct callback_head *head)
+{
+	struct tp_uexit_work *w = container_of(head, struct tp_uexit_work, head);
+	int x = w->x;
+
+	/* Freed first: the call below may not come back. */
+	kfree(w);
+	WRITE_ONCE(tp_uexit_ret, tp_target_uexit(x));
+}
+
+static long tp_uexit_case(long x)
+{
+	struct tp_uexit_work *w = kmalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return -ENOMEM;
+	w->x = x;
+	init_task_work(&w->head, tp_uexit_fn);
+	WRITE_ONCE(tp_uexit_ret, -1);
+	if (task_work_add(current, &w->head, TWA_RESUME)) {
+		kfree(w);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+/*
  * Stack exhaustion: the original never recurses (see test_target.h).
  * noipa: its callers must use what the call returns, not the constant.
  */
@@ -383,6 +436,10 @@ static long shadow_case(const char *c, long arg)
 		return tp_target_nest(arg);
 	if (!strcmp(c, "exit"))
 		return tp_exit_case(arg);
+	if (!strcmp(c, "uexit"))
+		return tp_uexit_case(arg);
+	if (!strcmp(c, "uexitret"))
+		return READ_ONCE(tp_uexit_ret);
 	if (!strcmp(c, "bench"))
 		return tp_bench(arg);
 	if (!strcmp(c, "deep"))
