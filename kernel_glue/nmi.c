@@ -12,7 +12,9 @@
  *
  * NMI IPIs (smp_send_nmi_ipi(): a system reset to the other CPU): the NMI
  * function, and everything it calls, may reach any function through a
- * pointer. An ftrace hook on smp_send_nmi_ipi(), on the sender (which runs
+ * pointer. An ftrace hook on __smp_send_nmi_ipi(), which every sender
+ * reaches (smp_send_nmi_ipi(), and smp_send_stop() and crash_send_ipi()
+ * directly: GCC branches to its local entry), on the sender (which runs
  * with ftrace on unless it is itself in such an NMI), hands the target
  * CPU a wrapper instead of the function: the wrapper turns ftrace back on
  * for the function's duration while markers are in text, so that every
@@ -141,10 +143,11 @@ static notrace int tocpatch_nmi_slot(tocpatch_nmi_fn_t fn)
 }
 
 /*
- * The ftrace callback on smp_send_nmi_ipi(cpu, fn, delay_us): replaces fn
- * (r4; ftrace_caller loads r3..r10 back from its pt_regs) by its wrapper.
- * tocpatch's shared ftrace ops calls it (rust/ftrace_hook.rs) for
- * smp_send_nmi_ipi()'s ftrace location.
+ * The ftrace callback on __smp_send_nmi_ipi(cpu, fn, delay_us, safe):
+ * replaces fn (r4; ftrace_caller loads r3..r10 back from its pt_regs) by
+ * its wrapper. tocpatch's shared ftrace ops calls it (rust/ftrace_hook.rs)
+ * for __smp_send_nmi_ipi()'s ftrace location. "Safe" sends (an ordinary
+ * interrupt, ftrace on) get a wrapper too: it changes nothing for them.
  */
 notrace void tocpatch_nmi_send_hook(unsigned long ip,
 					   unsigned long parent_ip,
@@ -174,7 +177,7 @@ notrace void tocpatch_nmi_send_hook(unsigned long ip,
 static bool tocpatch_nmi_hooked;
 
 /**
- * tocpatch_nmi_register - the address of smp_send_nmi_ipi(), to hook
+ * tocpatch_nmi_register - the address of __smp_send_nmi_ipi(), to hook
  * @addr:	set to it, or to 0 on kernels without CONFIG_NMI_IPI
  *
  * The caller hooks it (rust/nmi.rs, through the shared ftrace ops) and
@@ -186,9 +189,9 @@ int tocpatch_nmi_register(unsigned long *addr)
 {
 	int ret;
 
-	ret = tocpatch_resolve(NULL, "smp_send_nmi_ipi", addr);
+	ret = tocpatch_resolve(NULL, "__smp_send_nmi_ipi", addr);
 	if (ret) {
-		pr_err("tocpatch: nmi: cannot resolve smp_send_nmi_ipi: %d\n", ret);
+		pr_err("tocpatch: nmi: cannot resolve __smp_send_nmi_ipi: %d\n", ret);
 		return ret;
 	}
 	tocpatch_nmi_hooked = true;
@@ -196,7 +199,7 @@ int tocpatch_nmi_register(unsigned long *addr)
 }
 
 /**
- * tocpatch_nmi_unregister - wait for wrappers once smp_send_nmi_ipi() is
+ * tocpatch_nmi_unregister - wait for wrappers once __smp_send_nmi_ipi() is
  * unhooked
  *
  * After the hook is gone no sender gets a wrapper any more. A sender that

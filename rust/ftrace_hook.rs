@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The ftrace hookup: one `ftrace_ops`, shared by every patched function
-//! (every [`Site`]) and by the `smp_send_nmi_ipi()` hook of `nmi.rs`, and
+//! (every [`Site`]) and by the `__smp_send_nmi_ipi()` hook of `nmi.rs`, and
 //! its callback, which finds the site of the call by its ftrace location
 //! in an O(1) table, classifies the call and redirects it to the
 //! replacement of the site's top target.
@@ -342,7 +342,7 @@ kernel::sync::global_lock! {
 #[no_mangle]
 static TOCPATCH_TABLE: Atomic<*const Table> = Atomic::new(&EMPTY_TABLE.0);
 
-/// The ftrace location of `smp_send_nmi_ipi()` while `nmi.rs` hooks it, 0
+/// The ftrace location of `__smp_send_nmi_ipi()` while `nmi.rs` hooks it, 0
 /// otherwise.
 static NMI_LOC: Atomic<u64> = Atomic::new(0);
 
@@ -1090,13 +1090,13 @@ fn direct_unhook<I: Iterator<Item = ffi::c_ulong>>(
     (r, r == 0 && gone != 0 && all_gone)
 }
 
-/// Hooks `smp_send_nmi_ipi()` at `addr` for `nmi.rs`: its calls go to
+/// Hooks `__smp_send_nmi_ipi()` at `addr` for `nmi.rs`: its calls go to
 /// `tocpatch_nmi_send_hook()` (kernel_glue/nmi.c).
 pub(crate) fn hook_nmi(addr: u64) -> Result {
     let size = crate::symbols::symbol_at(addr)
         .filter(|&(start, _, _)| start == addr)
         .map_or(4, |(_, size, _)| size);
-    let loc = Prober::new()?.location(addr, size, "smp_send_nmi_ipi")?;
+    let loc = Prober::new()?.location(addr, size, "__smp_send_nmi_ipi")?;
     let h = HOOKS.lock();
     let ops = ops_of(&h)?;
     NMI_LOC.store(loc, Release);
@@ -1104,13 +1104,13 @@ pub(crate) fn hook_nmi(addr: u64) -> Result {
     let r = unsafe { bindings::ftrace_set_filter_ip(ops, loc as ffi::c_ulong, 0, 0) };
     if r != 0 {
         NMI_LOC.store(0, Release);
-        pr_err!("nmi: cannot hook smp_send_nmi_ipi: {}\n", r);
+        pr_err!("nmi: cannot hook __smp_send_nmi_ipi: {}\n", r);
         return Err(Error::from_errno(r));
     }
     Ok(())
 }
 
-/// Takes the `smp_send_nmi_ipi()` hook out (the caller waits for the
+/// Takes the `__smp_send_nmi_ipi()` hook out (the caller waits for the
 /// senders that got a wrapper).
 pub(crate) fn unhook_nmi() {
     let loc = NMI_LOC.load(Relaxed);
@@ -1122,7 +1122,7 @@ pub(crate) fn unhook_nmi() {
         let r = filter_remove(ops, &mut [loc as ffi::c_ulong]);
         if r != 0 {
             // The shared ops' unregistration at unload takes it out.
-            pr_err!("nmi: cannot unhook smp_send_nmi_ipi: {}\n", r);
+            pr_err!("nmi: cannot unhook __smp_send_nmi_ipi: {}\n", r);
         }
     }
     // NMI_LOC stays: a callback in flight may still look for it.

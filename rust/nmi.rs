@@ -7,7 +7,7 @@
 //! `kernel_glue/nmi.c` and `kernel_glue/ftrace_off.c` do the work (see
 //! them and Documentation/design.rst); this is the engine's side:
 //!
-//! * [`Guard`]: while it exists, the hook on `smp_send_nmi_ipi()` gives NMI
+//! * [`Guard`]: while it exists, the hook on `__smp_send_nmi_ipi()` gives NMI
 //!   IPI functions a wrapper running them with ftrace on while markers are
 //!   in text, the crash and dump paths (a die notifier and a kmsg dumper,
 //!   `kernel_glue/crash.c`) turn ftrace back on for their CPU while markers
@@ -23,12 +23,12 @@ use kernel::{ffi, prelude::*, str::CStr};
 use crate::ftrace_hook;
 use crate::glue;
 
-/// The `smp_send_nmi_ipi()` hook, the crash-path hooks and the `kvm_hv`
+/// The `__smp_send_nmi_ipi()` hook, the crash-path hooks and the `kvm_hv`
 /// and reboot notifiers, registered while this exists.
 pub(crate) struct Guard(());
 
 impl Guard {
-    /// Registers the notifiers and hooks `smp_send_nmi_ipi()` (not on
+    /// Registers the notifiers and hooks `__smp_send_nmi_ipi()` (not on
     /// kernels without `CONFIG_NMI_IPI`).
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: plain registration, undone in `drop`.

@@ -73,12 +73,12 @@ tap_check "the walk counted $1" log_has "vmlinux:$2 is ambiguous: $1 symbols"
 refused "vmlinux $2 (x$1), old_sympos $(($1 + 1))" 13 ENOENT "name=$2 sympos=$(($1 + 1))"
 tap_check "the log says how many" log_has "vmlinux:$2: old_sympos $(($1 + 1)) but only $1 symbol"
 
-# smp_send_nmi_ipi() carries tocpatch's own NMI hook in the shared ftrace
-# ops (design.rst, "One ftrace ops"): a patch of it is refused.
-if grep -q ' smp_send_nmi_ipi$' /proc/kallsyms; then
-	refused "smp_send_nmi_ipi, tocpatch's NMI hook" 13 EBUSY "name=smp_send_nmi_ipi sympos=1"
+# __smp_send_nmi_ipi() carries tocpatch's own NMI hook in the shared
+# ftrace ops (design.rst, "One ftrace ops"): a patch of it is refused.
+if grep -q ' __smp_send_nmi_ipi$' /proc/kallsyms; then
+	refused "__smp_send_nmi_ipi, tocpatch's NMI hook" 13 EBUSY "name=__smp_send_nmi_ipi sympos=1"
 else
-	tap_skip "smp_send_nmi_ipi" "no CONFIG_NMI_IPI in this kernel"
+	tap_skip "__smp_send_nmi_ipi" "no CONFIG_NMI_IPI in this kernel"
 fi
 
 # old_sympos 2 patches the second tp_dup, and only that one.

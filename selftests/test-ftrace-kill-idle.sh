@@ -4,10 +4,10 @@
 # tocpatch unloaded after ftrace killed itself (ftrace_kill()) while no
 # patch was enabled: see design.rst, "ftrace_kill()". ftrace then refuses
 # to unregister tocpatch's ops and keeps calling it, for the functions in
-# its filter (smp_send_nmi_ipi(), hooked for the NMI guard, and the
+# its filter (__smp_send_nmi_ipi(), hooked for the NMI guard, and the
 # anchor), but the unload frees the callback's code. tocpatch must leave
 # the ops behind with ftrace's own stub as its callback: NMI IPIs sent
-# afterwards (each a call of smp_send_nmi_ipi()) go through it without an
+# afterwards (each a call of __smp_send_nmi_ipi()) go through it without an
 # oops. Before, the callback pointed into the freed module text.
 #
 # Killing ftrace lasts for the rest of the boot, and test-ftrace-kill.sh
@@ -40,7 +40,7 @@ tap_check "tocpatch unloads, no patch enabled${out:+ ($out)}" [ -z "$out" ]
 tap_check "  the log says the ops stays, its callback ftrace's stub" \
 	log_has 'unregister_ftrace_function failed: -19: the ftrace ops is leaked, its callback now ftrace_stub'
 if [ $nmi = 1 ]; then
-	# smp_send_nmi_ipi() is still in the leaked ops' filter.
+	# __smp_send_nmi_ipi() is still in the leaked ops' filter.
 	r=$(echo "nmi 20" >$NMI && cat $NMI)
 	tap_check "20 NMI IPIs after the unload: $r (want rounds 20 orig 20)" \
 		[ "$r" = "rounds 20 orig 20 patched 0 lost 0" ]

@@ -18,6 +18,9 @@
  *			that CPU runs it with ftrace off (entry-common.h)
  *	nmicall N	the same, with tp_nmi_entry as the NMI function,
  *			which calls tp_nmi_func through a pointer
+ *	nmiinner N	as nmi, sent through __smp_send_nmi_ipi() (its
+ *			global entry), as smp_send_stop() and crash_send_ipi()
+ *			reach it without smp_send_nmi_ipi()
  *	call N		tp_nmi_func through the pointer, here (ftrace on)
  *	list N		tp_list_outer(): its ftrace callback (ops of this
  *			module) calls tp_list_inner(), whose callback calls
@@ -36,7 +39,8 @@
  *	die N		the same with the die notifiers (DIE_OOPS, as __die()
  *			calls them) instead of the dumpers
  *
- * smp_send_nmi_ipi(), kmsg_dump_desc() and notify_die() are not exported;
+ * smp_send_nmi_ipi(), __smp_send_nmi_ipi(), kmsg_dump_desc() and
+ * notify_die() are not exported;
  * they are resolved the way tocpatch resolves names (a disabled kprobe). Loading fails with -ENOENT on a
  * kernel without CONFIG_NMI_IPI.
  */
@@ -59,6 +63,8 @@
 
 static int (*send_nmi_ipi)(int cpu, void (*fn)(struct pt_regs *),
 			   u64 delay_us);
+static int (*send_nmi_inner)(int cpu, void (*fn)(struct pt_regs *),
+			     u64 delay_us, bool safe);
 static void (*dump_desc)(enum kmsg_dump_reason reason, const char *desc);
 static int (*die_notify)(enum die_val val, const char *str,
 			 struct pt_regs *regs, long err, int trap, int sig);
@@ -234,8 +240,11 @@ static bool wait_for(int *p, int v)
 	return true;
 }
 
-/* One NMI IPI to another online CPU; 0, or -EIO if it never arrived. */
-static int one_nmi(void (*fn)(struct pt_regs *))
+/*
+ * One NMI IPI to another online CPU, through __smp_send_nmi_ipi() if
+ * @inner; 0, or -EIO if it never arrived.
+ */
+static int one_nmi(void (*fn)(struct pt_regs *), bool inner)
 {
 	int cpu, ok = 0;
 
@@ -245,7 +254,10 @@ static int one_nmi(void (*fn)(struct pt_regs *))
 	if (cpu < nr_cpu_ids && !smp_call_function_single_async(cpu, &tp_spin_csd) &&
 	    wait_for(&tp_spin_state, 1)) {
 		/* Returns once the target is in its NMI handler. */
-		ok = send_nmi_ipi(cpu, fn, USEC_PER_SEC);
+		if (inner)
+			ok = send_nmi_inner(cpu, fn, USEC_PER_SEC, false);
+		else
+			ok = send_nmi_ipi(cpu, fn, USEC_PER_SEC);
 		WRITE_ONCE(tp_spin_state, 2);
 		/* Then fn has run: the spinner sees 2 after the NMI returned. */
 		if (!wait_for(&tp_spin_state, 3))
@@ -289,9 +301,11 @@ static int run(const char *c, unsigned long n)
 
 	for (i = 0; i < n && !ret; i++) {
 		if (!strcmp(c, "nmi"))
-			ret = one_nmi(tp_nmi_func);
+			ret = one_nmi(tp_nmi_func, false);
 		else if (!strcmp(c, "nmicall"))
-			ret = one_nmi(tp_nmi_entry);
+			ret = one_nmi(tp_nmi_entry, false);
+		else if (!strcmp(c, "nmiinner"))
+			ret = one_nmi(tp_nmi_func, true);
 		else if (!strcmp(c, "call"))
 			READ_ONCE(tp_nmi_ptr)(NULL);
 		else if (!strcmp(c, "list"))
@@ -390,6 +404,11 @@ static int __init tp_nmi_init(void)
 		return -ENOENT;
 	}
 	send_nmi_ipi = (void *)addr;
+	send_nmi_inner = (void *)resolve("__smp_send_nmi_ipi");
+	if (!send_nmi_inner) {
+		pr_err("__smp_send_nmi_ipi not found\n");
+		return -ENOENT;
+	}
 	dump_desc = (void *)resolve("kmsg_dump_desc");
 	die_notify = (void *)resolve("notify_die");
 	if (!dump_desc || !die_notify) {
