@@ -9,31 +9,17 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/kallsyms.h>
-#include <linux/kprobes.h>
 #include <linux/module.h>
+#include "test_resolve.h"
 
 static int __init tp_ftrace_kill_init(void)
 {
-	struct kprobe kp = {
-		.symbol_name = "ftrace_kill",
-		.flags = KPROBE_FLAG_DISABLED,
-	};
-	char buf[KSYM_SYMBOL_LEN];
-	unsigned long addr, off, size;
+	unsigned long addr = tp_resolve("ftrace_kill");
 	void (*kill)(void);
-	char *p;
 
-	if (!register_kprobe(&kp))
-		unregister_kprobe(&kp);
-	addr = (unsigned long)kp.addr;
-	/* The kprobe gives the local entry; the symbol's start is the global. */
-	if (!addr || !sprint_symbol(buf, addr))
+	if (!addr)
 		return -ENOENT;
-	p = strrchr(buf, '+');
-	if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
-		return -ENOENT;
-	kill = (void (*)(void))(addr - off);
+	kill = (void (*)(void))addr;
 	kill();
 	pr_info("ftrace killed\n");
 	return 0;

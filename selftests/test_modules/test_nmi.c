@@ -52,14 +52,13 @@
 #include <linux/jiffies.h>
 #include <linux/kdebug.h>
 #include <linux/kmsg_dump.h>
-#include <linux/kallsyms.h>
-#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <asm/hw_irq.h>
 #include "test_nmi.h"
+#include "test_resolve.h"
 
 static int (*send_nmi_ipi)(int cpu, void (*fn)(struct pt_regs *),
 			   u64 delay_us);
@@ -369,34 +368,11 @@ static const struct file_operations ctl_fops = {
 	.read = ctl_read,
 };
 
-/*
- * The global entry of the function kallsyms calls @name: a disabled kprobe
- * resolves the name (to the ELFv2 local entry), sprint_symbol() gives the
- * offset from the symbol's start.
- */
-static unsigned long resolve(const char *name)
-{
-	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
-	char buf[KSYM_SYMBOL_LEN];
-	unsigned long addr, off, size;
-	char *p;
-
-	if (!register_kprobe(&kp))
-		unregister_kprobe(&kp);
-	addr = (unsigned long)kp.addr;
-	if (!addr || !sprint_symbol(buf, addr))
-		return 0;
-	p = strrchr(buf, '+');
-	if (!p || sscanf(p, "+%lx/%lx", &off, &size) != 2)
-		return 0;
-	return addr - off;
-}
-
 static struct dentry *ctl;
 
 static int __init tp_nmi_init(void)
 {
-	unsigned long addr = resolve("smp_send_nmi_ipi");
+	unsigned long addr = tp_resolve("smp_send_nmi_ipi");
 	int ret;
 
 	if (!addr) {
@@ -404,13 +380,13 @@ static int __init tp_nmi_init(void)
 		return -ENOENT;
 	}
 	send_nmi_ipi = (void *)addr;
-	send_nmi_inner = (void *)resolve("__smp_send_nmi_ipi");
+	send_nmi_inner = (void *)tp_resolve("__smp_send_nmi_ipi");
 	if (!send_nmi_inner) {
 		pr_err("__smp_send_nmi_ipi not found\n");
 		return -ENOENT;
 	}
-	dump_desc = (void *)resolve("kmsg_dump_desc");
-	die_notify = (void *)resolve("notify_die");
+	dump_desc = (void *)tp_resolve("kmsg_dump_desc");
+	die_notify = (void *)tp_resolve("notify_die");
 	if (!dump_desc || !die_notify) {
 		pr_err("kmsg_dump_desc or notify_die not found\n");
 		return -ENOENT;

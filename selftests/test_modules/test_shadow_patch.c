@@ -6,11 +6,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/kallsyms.h>
-#include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <tocpatch.h>
+#include "test_resolve.h"
 #include "test_target.h"
 
 /* Waits (in the target module) until the test lets the sleepers go. */
@@ -58,37 +57,8 @@ static int tp_patched_exit(int x)
 	kthread_complete_and_exit(&tp_exit_done, x + TP_PATCHED_BIAS);
 }
 
-/*
- * do_exit(), not exported: found by name through a kprobe that is never
- * armed (kprobes give the local entry on ELFv2; the symbol's start is the
- * global entry, which a call through a pointer needs).
- */
+/* do_exit(), not exported: found by name (test_resolve.h). */
 static void (*tp_do_exit)(long code);
-
-static unsigned long tp_function_start(const char *name)
-{
-	struct kprobe kp = {
-		.symbol_name = name,
-		.flags = KPROBE_FLAG_DISABLED,
-	};
-	char sym[KSYM_SYMBOL_LEN], want[KSYM_NAME_LEN + 2];
-	unsigned long addr, off;
-	char *plus;
-
-	if (!register_kprobe(&kp))
-		unregister_kprobe(&kp);
-	addr = (unsigned long)kp.addr;
-	if (!addr)
-		return 0;
-	sprint_symbol(sym, addr);
-	snprintf(want, sizeof(want), "%s+", name);
-	if (strncmp(sym, want, strlen(want)))
-		return 0;
-	plus = sym + strlen(want) - 1;
-	if (sscanf(plus, "+%lx/", &off) != 1)
-		return 0;
-	return addr - off;
-}
 
 /* Never returns: the calling user task exits here, holding a frame. */
 static int tp_patched_uexit(int x)
@@ -119,7 +89,7 @@ static struct tocpatch_patch patch = {
 
 static int __init tp_shadow_patch_init(void)
 {
-	unsigned long f = tp_function_start("do_exit");
+	unsigned long f = tp_resolve("do_exit");
 
 	if (!f) {
 		pr_err("do_exit not found\n");

@@ -14,13 +14,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/irq_work.h>
-#include <linux/kallsyms.h>
-#include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <asm/hw_irq.h>
 #include <tocpatch.h>
+#include "test_resolve.h"
 
 static unsigned int leave;
 module_param(leave, uint, 0444);
@@ -270,29 +269,12 @@ static bool wait_state(int v)
 	return true;
 }
 
-static unsigned long func_start(const char *name)
-{
-	struct kprobe kp = { .symbol_name = name, .flags = KPROBE_FLAG_DISABLED };
-	char buf[KSYM_SYMBOL_LEN], *plus;
-	unsigned long addr, off, size;
-
-	if (!register_kprobe(&kp))
-		unregister_kprobe(&kp);
-	addr = (unsigned long)kp.addr;
-	if (!addr || !sprint_symbol(buf, addr))
-		return 0;
-	plus = strrchr(buf, '+');
-	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2)
-		return 0;
-	return addr - off;
-}
-
 static const char *nmi_case(void)
 {
 	bool sent = false;
 	int cpu;
 
-	nmi_send = (void *)func_start("smp_send_nmi_ipi");
+	nmi_send = (void *)tp_resolve("smp_send_nmi_ipi");
 	if (!nmi_send)
 		return "no smp_send_nmi_ipi";
 	if (!tocpatch_shadow_alloc(&nmi_obj, ID_NMI, 8, GFP_KERNEL, NULL, NULL))
